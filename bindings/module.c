@@ -1,0 +1,89 @@
+/* module.c -- the asched module table: run, spawn, current_task, all_tasks,
+ * version; luaopen_asched gathers what the other binding files register. */
+#include <lauxlib.h>
+#include <stdlib.h>
+
+#include "bindings.h"
+#include "errors.h"
+#include "loop.h"
+
+void as__check_callable(lua_State *L, int arg) {
+  if (lua_type(L, arg) == LUA_TFUNCTION) return;
+  if (luaL_getmetafield(L, arg, "__call") != LUA_TNIL) {
+    lua_pop(L, 1);
+    return;
+  }
+  luaL_typeerror(L, arg, "function");
+}
+
+/* run([options,] fn, ...) -> fn's results. options: {virtual_time = bool}. */
+static int l_run(lua_State *L) {
+  as_run_options opts = {0, 0};
+  int nresults = 0, status;
+  if (lua_type(L, 1) == LUA_TTABLE && luaL_getmetafield(L, 1, "__call") == LUA_TNIL) {
+    lua_getfield(L, 1, "virtual_time");
+    opts.virtual_time = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    as__check_callable(L, 2);
+    lua_remove(L, 1);
+  } else {
+    as__check_callable(L, 1);
+  }
+  status = as_run(L, lua_gettop(L) - 1, &opts, &nresults);
+  if (status != LUA_OK) {
+    lua_pop(L, 1);   /* the traceback: the caller gets the error value unchanged */
+    return lua_error(L);
+  }
+  return nresults;
+}
+
+/* spawn(fn, ...) -> Task, started on a later loop step. */
+static int l_spawn(lua_State *L) {
+  as_loop *loop;
+  as__check_callable(L, 1);
+  loop = as_loop_of(L);
+  if (loop == NULL)
+    return luaL_error(L, "asched.spawn: no running loop (call it from a task, "
+                      "inside asched.run or an asched script)");
+  as__task_spawn(L, loop, 1, lua_gettop(L) - 1);
+  return 1;
+}
+
+static int l_current_task(lua_State *L) {
+  as_loop *loop = as_loop_of(L);
+  if (loop == NULL || loop->current == NULL) return 0;
+  as__task_push(L, loop->current);
+  return 1;
+}
+
+/* all_tasks() -> the tasks not yet done, in spawn order. */
+static int l_all_tasks(lua_State *L) {
+  as_loop *loop = as_loop_of(L);
+  int32_t i, n = 0;
+  as_task **list = loop ? as__loop_pending_tasks(L, loop, &n) : NULL;
+  lua_createtable(L, n, 0);
+  for (i = 0; i < n; i++) {
+    as__task_push(L, list[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  free(list);
+  return 1;
+}
+
+LUAMOD_API int luaopen_asched(lua_State *L) {
+  static const luaL_Reg functions[] = {
+    {"run", l_run},
+    {"spawn", l_spawn},
+    {"create_task", l_spawn},
+    {"current_task", l_current_task},
+    {"all_tasks", l_all_tasks},
+    {NULL, NULL}
+  };
+  as__error_open(L);
+  luaL_newlib(L, functions);
+  as__open_task(L);
+  as__open_time(L);
+  lua_pushliteral(L, ASCHED_VERSION);
+  lua_setfield(L, -2, "version");
+  return 1;
+}

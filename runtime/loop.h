@@ -1,0 +1,73 @@
+/* loop.h -- the event loop: ready queue, timers, the scheduler step and a run
+ * from main task to clean shutdown. Owns the libuv loop and its handles. */
+#ifndef ASCHED_LOOP_H
+#define ASCHED_LOOP_H
+
+#include <stdint.h>
+#include <lua.h>
+#include <uv.h>
+
+#include "clock.h"
+#include "ready_queue.h"
+#include "task.h"
+#include "timer_heap.h"
+
+typedef struct as_run_options {
+  int virtual_time;    /* --virtual-time */
+  int handle_sigint;   /* the asched program: Ctrl-C cancels the main task */
+} as_run_options;
+
+/* One per asched.run. Allocated and freed by as_run; every Lua value it keeps
+ * is in a registry table named by a *_ref field, released when the run ends. */
+typedef struct as_loop {
+  lua_State *L;            /* the thread that called asched.run: runs callbacks */
+  uv_loop_t uv;
+  uv_timer_t wakeup;       /* real time: armed for the earliest deadline */
+  uv_async_t interrupt;    /* the asched program: SIGINT reaches the loop */
+  as_clock clock;
+  as_timer_heap timers;
+  as_ready_queue ready;
+  as_task *current;        /* the task inside lua_resume, or NULL */
+  as_task *main;
+  uint32_t last_task_id;
+  int32_t live_tasks;      /* pending tasks == #anchors */
+  int anchors_ref;         /* pending Task userdata, dense from 1 */
+  int raises_ref;          /* task -> error to raise at its next suspension */
+  int names_ref;           /* task -> assigned name (weak keys) */
+  int callbacks_ref;       /* task -> list of done callbacks, until it is done */
+  int callback_queue_ref;  /* due callbacks: {task, fn} pairs, FIFO */
+  int failures_ref;        /* failure record -> true (weak keys): errors to report */
+  int32_t callback_head, callback_tail;
+  int closing;             /* shutting down: pending tasks are being cancelled */
+  int interrupt_delivered; /* the main task has been cancelled by SIGINT */
+} as_loop;
+
+/* Runs the function below the `nargs` values on top of `L` as the main task on
+ * a new loop. On success returns LUA_OK with the results on the stack in place
+ * of the function and arguments (*nresults of them). On failure returns
+ * LUA_ERRRUN with the error value and then the main task's traceback (a string,
+ * or nil) pushed. Raises a Lua error when a loop is already running in `L`. */
+int as_run(lua_State *L, int nargs, const as_run_options *opts, int *nresults);
+
+/* The loop running in `L`'s state, or NULL. */
+as_loop *as_loop_of(lua_State *L);
+
+/* Queues `t` on the ready queue (the task must be detached). */
+void as__loop_push_ready(as_loop *loop, as_task *t);
+
+/* Queues `fn(task)` (fn on top of L, popped; task at index `tidx`) to run soon. */
+void as__loop_queue_callback(as_loop *loop, lua_State *L, int tidx);
+
+/* Pushes the registry table named by `ref`. */
+void as__loop_push_table(lua_State *L, int ref);
+
+uint64_t as__loop_now(as_loop *loop);
+
+/* The pending tasks in spawn order, in a malloc'd array the caller frees
+ * (NULL when there are none). O(n log n). */
+as_task **as__loop_pending_tasks(lua_State *L, as_loop *loop, int32_t *count);
+
+/* Prints a report line (and optional traceback) on stderr, prefixed "asched: ". */
+void as__report(const char *msg, const char *traceback);
+
+#endif

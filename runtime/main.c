@@ -1,0 +1,254 @@
+/* main.c -- the asched program: a stand-in for lua5.4 (same options, same
+ * `arg`) whose chunks each run as the main task of a loop. Modelled on lua.c. */
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "host.h"
+#include "interrupt.h"
+
+LUAMOD_API int luaopen_asched(lua_State *L);
+
+#define EXIT_INTERRUPTED 130
+
+const char *as_progname = "asched";
+as_run_options as_host_options = {0, 1};
+
+/* Option bits found by collect_args. */
+enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_UPPER_E = 16 };
+
+static void print_usage(const char *badoption) {
+  if (badoption[1] == 'e' || badoption[1] == 'l')
+    fprintf(stderr, "%s: '%s' needs argument\n", as_progname, badoption);
+  else
+    fprintf(stderr, "%s: unrecognized option '%s'\n", as_progname, badoption);
+  fprintf(stderr,
+          "usage: %s [options] [script [args]]\n"
+          "Available options are:\n"
+          "  -e stat          execute string 'stat'\n"
+          "  -i               enter interactive mode after executing 'script'\n"
+          "  -l name          require library 'name' into global 'name'\n"
+          "  -v               show version information\n"
+          "  -E               ignore environment variables\n"
+          "  -W               turn warnings on\n"
+          "  --virtual-time   the clock jumps to the next timer when every task waits\n"
+          "  --               stop handling options\n"
+          "  -                stop handling options and execute stdin\n",
+          as_progname);
+  fflush(stderr);
+}
+
+void as_host_message(const char *msg) {
+  fprintf(stderr, "%s: %s\n", as_progname, msg);
+  fflush(stderr);
+}
+
+int as_host_run(lua_State *L, int nargs, int keep_results) {
+  int nresults = 0, top;
+  int status = as_run(L, nargs, &as_host_options, &nresults);
+  if (status == LUA_OK) {
+    if (!keep_results) lua_pop(L, nresults);
+    return LUA_OK;
+  }
+  /* [error traceback]: the traceback starts with the message. A main task
+   * cancelled by Ctrl-C is not an error to print: main() says "interrupted". */
+  top = lua_gettop(L);
+  if (!(as_interrupt_count() > 0 && as__error_is(L, -2, "CancelledError")))
+    as_host_message(lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                   : as__error_message(L, -2));
+  lua_settop(L, top - 2);
+  return status;
+}
+
+/* Loads a chunk (already on the stack, or a load error message) and runs it. */
+static int run_loaded(lua_State *L, int status, int nargs) {
+  if (status != LUA_OK) {
+    as_host_message(lua_tostring(L, -1));
+    lua_pop(L, 1 + nargs);
+    return status;
+  }
+  if (nargs > 0) lua_rotate(L, -nargs - 1, 1); /* the chunk below its arguments */
+  return as_host_run(L, nargs, 0);
+}
+
+static int run_string(lua_State *L, const char *s, const char *name) {
+  return run_loaded(L, luaL_loadbuffer(L, s, strlen(s), name), 0);
+}
+
+/* -l mod or -l g=mod: require it into global g (mod by default). */
+static int run_require(lua_State *L, const char *spec) {
+  const char *eq = strchr(spec, '=');
+  const char *mod = eq ? eq + 1 : spec;
+  int status;
+  lua_getglobal(L, "require");
+  lua_pushstring(L, mod);
+  status = lua_pcall(L, 1, 1, 0);
+  if (status != LUA_OK) {
+    as_host_message(as__error_message(L, -1));
+    lua_pop(L, 2);
+    return status;
+  }
+  if (eq) lua_pushlstring(L, spec, (size_t)(eq - spec));
+  else lua_pushstring(L, spec);
+  lua_insert(L, -2);
+  lua_setglobal(L, lua_tostring(L, -2));
+  lua_pop(L, 1);
+  return LUA_OK;
+}
+
+/* Returns the index of the script in argv (0 if none), or -1 on a bad option. */
+static int collect_args(char **argv, int *flags) {
+  int i;
+  for (i = 1; argv[i] != NULL; i++) {
+    const char *a = argv[i];
+    if (a[0] != '-') return i;
+    if (strcmp(a, "--virtual-time") == 0) { as_host_options.virtual_time = 1; continue; }
+    if (strcmp(a, "--") == 0) return argv[i + 1] ? i + 1 : 0;
+    if (strcmp(a, "-") == 0) return i;
+    if (a[1] != '\0' && a[2] != '\0' && a[1] != 'e' && a[1] != 'l') { *flags = HAS_ERROR; return i; }
+    switch (a[1]) {
+      case 'E': *flags |= HAS_UPPER_E; break;
+      case 'W': break;
+      case 'i': *flags |= HAS_I | HAS_V; break;
+      case 'v': *flags |= HAS_V; break;
+      case 'e': *flags |= HAS_E; /* fall through */
+      case 'l':
+        if (a[2] == '\0') {
+          i++;
+          if (argv[i] == NULL || argv[i][0] == '-') { *flags = HAS_ERROR; return i - 1; }
+        }
+        break;
+      default: *flags = HAS_ERROR; return i;
+    }
+  }
+  return 0;
+}
+
+/* arg[0] is the script, negative indices the program and its options. */
+static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
+  int i, narg = script ? argc - (script + 1) : argc - 1;
+  if (script == 0) script = argc;
+  lua_createtable(L, narg, script + 1);
+  for (i = 0; i < argc; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - script);
+  }
+  lua_setglobal(L, "arg");
+}
+
+/* Runs -e, -l and -W in order. */
+static int run_args(lua_State *L, char **argv, int n) {
+  int i;
+  for (i = 1; i < n; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--virtual-time") == 0) continue;
+    switch (a[1]) {
+      case 'e':
+      case 'l': {
+        const char *extra = a[2] ? a + 2 : argv[++i];
+        int status = a[1] == 'e' ? run_string(L, extra, "=(command line)") : run_require(L, extra);
+        if (status != LUA_OK) return 0;
+        break;
+      }
+      case 'W':
+        lua_warning(L, "@on", 0);
+        break;
+    }
+  }
+  return 1;
+}
+
+static int run_init(lua_State *L) {
+  const char *name = "=LUA_INIT_5_4";
+  const char *init = getenv(name + 1);
+  if (init == NULL) {
+    name = "=LUA_INIT";
+    init = getenv(name + 1);
+  }
+  if (init == NULL) return LUA_OK;
+  if (init[0] == '@') return run_loaded(L, luaL_loadfile(L, init + 1), 0);
+  return run_string(L, init, name);
+}
+
+static int run_script(lua_State *L, char **argv) {
+  const char *fname = argv[0];
+  int status, n;
+  if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0) fname = NULL;
+  status = luaL_loadfile(L, fname);
+  if (status != LUA_OK) return run_loaded(L, status, 0);
+  lua_getglobal(L, "arg");
+  n = (int)luaL_len(L, -1);
+  luaL_checkstack(L, n + 3, "too many arguments to script");
+  for (int i = 1; i <= n; i++) lua_rawgeti(L, -i, i);
+  lua_remove(L, -n - 1);
+  return run_loaded(L, LUA_OK, n);
+}
+
+static void print_version(void) {
+  printf("asched %s (%s)  scheduler for Lua coroutines on libuv %s\n", ASCHED_VERSION,
+         LUA_RELEASE, uv_version_string());
+  fflush(stdout);
+}
+
+/* The protected main, as lua.c's pmain. */
+static int pmain(lua_State *L) {
+  int argc = (int)lua_tointeger(L, 1);
+  char **argv = lua_touserdata(L, 2);
+  int flags = 0;
+  int script = collect_args(argv, &flags);
+  if (argv[0] && argv[0][0]) as_progname = argv[0];
+  if (flags == HAS_ERROR) {
+    print_usage(argv[script]);
+    return 0;
+  }
+  if (flags & HAS_V) print_version();
+  if (flags & HAS_UPPER_E) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+  }
+  luaL_openlibs(L);
+  luaL_requiref(L, "asched", luaopen_asched, 1);
+  lua_pop(L, 1);
+  create_arg_table(L, argv, argc, script);
+  lua_gc(L, LUA_GCGEN, 0, 0);
+  if (!(flags & HAS_UPPER_E) && run_init(L) != LUA_OK) return 0;
+  if (!run_args(L, argv, script ? script : argc)) return 0;
+  if (script && run_script(L, argv + script) != LUA_OK) return 0;
+  if (flags & HAS_I) {
+    as_host_repl(L);
+  } else if (script == 0 && !(flags & (HAS_E | HAS_V))) {
+    if (isatty(0)) {
+      print_version();
+      as_host_repl(L);
+    } else if (run_loaded(L, luaL_loadfile(L, NULL), 0) != LUA_OK) {
+      return 0;
+    }
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  int status, ok;
+  lua_State *L = luaL_newstate();
+  if (L == NULL) {
+    as_host_message("cannot create state: not enough memory");
+    return EXIT_FAILURE;
+  }
+  lua_pushcfunction(L, pmain);
+  lua_pushinteger(L, argc);
+  lua_pushlightuserdata(L, argv);
+  status = lua_pcall(L, 2, 1, 0);
+  ok = status == LUA_OK && lua_toboolean(L, -1);
+  if (status != LUA_OK) as_host_message(lua_tostring(L, -1));
+  lua_close(L);
+  if (as_interrupt_count() > 0) {
+    as_host_message("interrupted");
+    return EXIT_INTERRUPTED;
+  }
+  return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}

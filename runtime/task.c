@@ -1,0 +1,430 @@
+/* task.c -- the task lifecycle: spawn, the one call to lua_resume, suspension,
+ * wake-ups, cancellation and finishing. Never blocks; never touches libuv. */
+#include "task.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "errors.h"
+#include "loop.h"
+
+#define FAILURE_METATABLE "asched.TaskFailure"
+
+/* ---- anchoring: loop->anchors holds every pending task, densely from 1 ---- */
+
+static void anchor(lua_State *L, as_task *t) {
+  as_loop *loop = t->loop;
+  as__loop_push_table(L, loop->anchors_ref);
+  lua_pushvalue(L, -2);
+  t->anchor = ++loop->live_tasks;
+  lua_rawseti(L, -2, t->anchor);
+  lua_pop(L, 1);
+}
+
+/* Frees the task's slot by moving the last anchored task into it. O(1). */
+static void unanchor(lua_State *L, as_task *t) {
+  as_loop *loop = t->loop;
+  int32_t last = loop->live_tasks--;
+  as__loop_push_table(L, loop->anchors_ref);
+  if (t->anchor != last) {
+    as_task *moved;
+    lua_rawgeti(L, -1, last);
+    moved = lua_touserdata(L, -1);
+    moved->anchor = t->anchor;
+    lua_rawseti(L, -2, t->anchor);
+  }
+  lua_pushnil(L);
+  lua_rawseti(L, -2, last);
+  lua_pop(L, 1);
+  t->anchor = 0;
+}
+
+void as__task_push(lua_State *L, as_task *t) {
+  as__loop_push_table(L, t->loop->anchors_ref);
+  lua_rawgeti(L, -1, t->anchor);
+  lua_remove(L, -2);
+}
+
+/* ---- spawning ---- */
+
+as_task *as__task_spawn(lua_State *L, as_loop *loop, int fidx, int nargs) {
+  lua_State *co;
+  as_task *t;
+  fidx = lua_absindex(L, fidx);
+  co = lua_newthread(L);
+  t = lua_newuserdatauv(L, sizeof *t, 1);
+  memset(t, 0, sizeof *t);
+  luaL_setmetatable(L, AS_TASK_METATABLE);
+  /* [fn args co task] -> [co task fn args]; fn and args go to the coroutine */
+  lua_rotate(L, fidx, 2);
+  lua_xmove(L, co, nargs + 1);
+  lua_rotate(L, -2, 1);
+  lua_setiuservalue(L, -2, 1);
+  t->co = co;
+  t->loop = loop;
+  t->id = ++loop->last_task_id;
+  t->nvalues = nargs;
+  t->state = AS_TASK_NEW;
+  as_list_init(&t->waiters);
+  as_list_init(&t->link.waiter.node);
+  anchor(L, t);
+  as__loop_push_ready(loop, t);
+  return t;
+}
+
+/* ---- suspension and wake-ups ---- */
+
+as_task *as__task_check_current(lua_State *L, as_loop *loop, const char *fname) {
+  as_task *t = loop ? loop->current : NULL;
+  if (t == NULL)
+    luaL_error(L, "asched.%s: not inside a task", fname);
+  if (t->co != L)
+    luaL_error(L, "asched.%s: not inside a task (called from a coroutine that %s "
+               "is running; only the task's own coroutine can suspend)", fname,
+               lua_pushfstring(L, "task-%d", (int)t->id));
+  if (!lua_isyieldable(L))
+    luaL_error(L, "asched.%s: cannot suspend here: attempt to yield across a C-call "
+               "boundary (inside a metamethod, a __close handler, or a C function "
+               "such as table.sort or string.gsub)", fname);
+  return t;
+}
+
+int as__task_suspend(lua_State *L, as_task *t, lua_KFunction k, lua_KContext ctx) {
+  t->state = AS_TASK_SUSPENDED;
+  if (t->flags & AS_TASK_PENDING_RAISE) as__task_wake(t);
+  return lua_yieldk(L, 0, ctx, k);
+}
+
+void as__task_check_raise(lua_State *L, as_task *t) {
+  if (!(t->flags & AS_TASK_PENDING_RAISE)) return;
+  t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED);
+  as__loop_push_table(L, t->loop->raises_ref);
+  lua_rawgetp(L, -1, t);
+  lua_pushnil(L);
+  lua_rawsetp(L, -3, t);
+  lua_error(L);
+}
+
+/* Unlinks `t` from its timer or waiting list. */
+static void detach(as_task *t) {
+  if (t->flags & AS_TASK_IN_TIMERS) {
+    as_timer_heap_remove(&t->loop->timers, &t->link.timer);
+    t->flags &= ~AS_TASK_IN_TIMERS;
+    as_list_init(&t->link.waiter.node);
+  } else {
+    as_list_remove(&t->link.waiter.node);
+  }
+  t->wait_kind = AS_WAIT_NONE;
+  t->wait_on = NULL;
+}
+
+void as__task_wake(as_task *t) {
+  if (t->state != AS_TASK_SUSPENDED || (t->flags & AS_TASK_IN_READY)) return;
+  detach(t);
+  as__loop_push_ready(t->loop, t);
+}
+
+void as__task_raise(lua_State *L, as_task *t) {
+  as__loop_push_table(L, t->loop->raises_ref);
+  lua_insert(L, -2);
+  lua_rawsetp(L, -2, t);
+  lua_pop(L, 1);
+  t->flags |= AS_TASK_PENDING_RAISE;
+  as__task_wake(t);
+}
+
+int as__task_cancel(lua_State *L, as_task *t) {
+  as_task *awaited;
+  if (t->state == AS_TASK_DONE) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  awaited = t->wait_kind == AS_WAIT_TASK ? t->wait_on : NULL;
+  t->flags |= AS_TASK_CANCEL_REQUESTED;
+  if (awaited) lua_pushvalue(L, -1);
+  as__task_raise(L, t);
+  /* As in asyncio, cancelling a task cancels the task it awaits. */
+  if (awaited) as__task_cancel(L, awaited);
+  return 1;
+}
+
+/* ---- finishing ---- */
+
+/* Common end of every task; the Task is on top of L, its results or error
+ * already in its user value. Pops the Task. */
+static void finish(lua_State *L, as_task *t, as_task_outcome outcome) {
+  as_loop *loop = t->loop;
+  as_list *n;
+  t->state = AS_TASK_DONE;
+  t->outcome = (uint8_t)outcome;
+  t->co = NULL;
+  t->wait_kind = AS_WAIT_NONE;
+  if (t->flags & AS_TASK_PENDING_RAISE) {
+    as__loop_push_table(L, loop->raises_ref);
+    lua_pushnil(L);
+    lua_rawsetp(L, -2, t);
+    lua_pop(L, 1);
+  }
+  t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED);
+  while ((n = as_list_first(&t->waiters)) != NULL) {
+    as_waiter *w = as_container_of(n, as_waiter, node);
+    as_list_remove(n);
+    w->notify(loop, w, t);
+  }
+  if (t->flags & AS_TASK_HAS_CALLBACKS) {
+    int i, count;
+    t->flags &= ~AS_TASK_HAS_CALLBACKS;
+    as__loop_push_table(L, loop->callbacks_ref);
+    lua_rawgetp(L, -1, t);
+    count = (int)lua_rawlen(L, -1);
+    for (i = 1; i <= count; i++) {
+      lua_rawgeti(L, -1, i);
+      as__loop_queue_callback(loop, L, -4);
+    }
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawsetp(L, -2, t);
+    lua_pop(L, 1);
+  }
+  unanchor(L, t);
+  lua_pop(L, 1);
+}
+
+/* Finishes `t` as cancelled by the CancelledError waiting in loop->raises. */
+static void finish_cancelled_unstarted(lua_State *L, as_task *t) {
+  as__task_push(L, t);
+  as__loop_push_table(L, t->loop->raises_ref);
+  lua_rawgetp(L, -1, t);
+  lua_remove(L, -2);
+  lua_setiuservalue(L, -2, 1);
+  finish(L, t, AS_OUTCOME_CANCELLED);
+}
+
+static void succeed(as_task *t, int nresults) {
+  lua_State *L = t->loop->L, *co = t->co;
+  if (t->flags & AS_TASK_CANCEL_REQUESTED) {
+    /* Cancelled while running and never suspended again: as asyncio, the task
+     * ends cancelled; its results are dropped. */
+    lua_settop(co, 0);
+    finish_cancelled_unstarted(L, t);
+    return;
+  }
+  as__task_push(L, t);
+  if (nresults == 0) {
+    lua_pushnil(L);
+  } else if (nresults == 1) {
+    lua_xmove(co, L, 1);
+  } else {
+    int i;
+    lua_createtable(L, nresults, 0);
+    for (i = nresults; i >= 1; i--) {
+      lua_xmove(co, L, 1);
+      lua_rawseti(L, -2, i);
+    }
+  }
+  lua_setiuservalue(L, -2, 1);
+  t->nvalues = nresults;
+  finish(L, t, AS_OUTCOME_OK);
+}
+
+/* The record of a failed task's error, {error=, traceback=, task=, id=}: its
+ * __gc reports it unless `retrieved` was set. */
+static int failure_gc(lua_State *L) {
+  lua_getfield(L, 1, "retrieved");
+  if (!lua_toboolean(L, -1)) {
+    lua_getfield(L, 1, "task");
+    lua_getfield(L, 1, "traceback");
+    as__report(lua_pushfstring(L, "error in %s was never retrieved:", lua_tostring(L, -2)),
+               lua_tostring(L, -2));
+  }
+  return 0;
+}
+
+static void push_failure_record(lua_State *L, as_task *t, int err, int tb) {
+  err = lua_absindex(L, err);
+  tb = lua_absindex(L, tb);
+  lua_createtable(L, 0, 5);
+  if (luaL_newmetatable(L, FAILURE_METATABLE)) {
+    lua_pushcfunction(L, failure_gc);
+    lua_setfield(L, -2, "__gc");
+  }
+  lua_setmetatable(L, -2);
+  lua_pushvalue(L, err);
+  lua_setfield(L, -2, "error");
+  lua_pushvalue(L, tb);
+  lua_setfield(L, -2, "traceback");
+  as__task_push(L, t);
+  as__task_push_name(L, -1, t);
+  lua_setfield(L, -3, "task");
+  lua_pop(L, 1);
+  lua_pushinteger(L, t->id);
+  lua_setfield(L, -2, "id");
+  as__loop_push_table(L, t->loop->failures_ref);
+  lua_pushvalue(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* The coroutine died with the error on its top (or, when `suspended`, yielded
+ * wrongly with it there). Takes the traceback, then resets the coroutine so
+ * its <close> variables run, then finishes the task. */
+static void fail(as_task *t) {
+  as_loop *loop = t->loop;
+  lua_State *L = loop->L, *co = t->co;
+  int cancelled, status;
+  const char *msg = as__error_message(co, -1);
+  luaL_traceback(L, co, msg, 0);
+  lua_pop(co, 1);
+  lua_pushvalue(co, -1);
+  lua_xmove(co, L, 1);                 /* L: traceback error */
+  loop->current = t;                   /* cleanup code may ask who it is */
+  status = lua_resetthread(co);        /* the error stays on co for __close */
+  loop->current = NULL;
+  if (status != LUA_OK) {
+    /* A __close handler failed: its error replaces the original, as in Lua. */
+    lua_pop(L, 1);
+    lua_xmove(co, L, 1);
+  }
+  lua_settop(co, 0);
+  cancelled = as__error_is(L, -1, "CancelledError");
+  as__task_push(L, t);                 /* L: traceback error task */
+  if (cancelled) {
+    lua_pushvalue(L, -2);
+  } else {
+    push_failure_record(L, t, -2, -3);
+  }
+  lua_setiuservalue(L, -2, 1);
+  finish(L, t, cancelled ? AS_OUTCOME_CANCELLED : AS_OUTCOME_ERROR);
+  lua_pop(L, 2);
+}
+
+void as__task_abandon(as_task *t) {
+  as_loop *loop = t->loop;
+  lua_State *L = loop->L;
+  if (t->flags & AS_TASK_IN_READY) {
+    as_ready_remove(&loop->ready, &t->link.waiter.node);
+    t->flags &= ~AS_TASK_IN_READY;
+  } else if (t->state == AS_TASK_SUSPENDED) {
+    detach(t);
+  }
+  loop->current = t;
+  lua_resetthread(t->co);
+  loop->current = NULL;
+  lua_settop(t->co, 0);
+  as__task_push(L, t);
+  as__error_push(L, "CancelledError", "abandoned when the run ended");
+  lua_setiuservalue(L, -2, 1);
+  finish(L, t, AS_OUTCOME_CANCELLED);
+}
+
+void as__task_step(as_task *t) {
+  as_loop *loop = t->loop;
+  lua_State *co = t->co;
+  int nargs = 0, nresults = 0, status;
+  if (t->state == AS_TASK_NEW) {
+    if (t->flags & AS_TASK_PENDING_RAISE) {
+      finish_cancelled_unstarted(loop->L, t);
+      return;
+    }
+    nargs = t->nvalues;
+  }
+  t->state = AS_TASK_RUNNING;
+  loop->current = t;
+  status = lua_resume(co, loop->L, nargs, &nresults);
+  loop->current = NULL;
+  switch (status) {
+    case LUA_YIELD:
+      if (t->state == AS_TASK_SUSPENDED) return; /* through as__task_suspend */
+      lua_pop(co, nresults);
+      as__error_push(co, "RuntimeError", "coroutine.yield() reached the scheduler; "
+                     "a task suspends through asched functions such as asched.sleep(0)");
+      fail(t);
+      return;
+    case LUA_OK:
+      succeed(t, nresults);
+      return;
+    default:
+      fail(t);
+      return;
+  }
+}
+
+/* ---- results and descriptions ---- */
+
+int as__task_push_results(lua_State *L, int idx, as_task *t) {
+  int i, n = t->nvalues;
+  idx = lua_absindex(L, idx);
+  lua_getiuservalue(L, idx, 1);
+  switch (t->outcome) {
+    case AS_OUTCOME_OK:
+      if (n <= 1) {
+        if (n == 0) lua_pop(L, 1);
+        return n;
+      }
+      luaL_checkstack(L, n, "too many results");
+      for (i = 1; i <= n; i++) lua_rawgeti(L, -i, i);
+      lua_remove(L, -n - 1);
+      return n;
+    case AS_OUTCOME_ERROR:
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "retrieved");
+      lua_getfield(L, -1, "error");
+      return lua_error(L);
+    default: /* cancelled: the CancelledError */
+      return lua_error(L);
+  }
+}
+
+void as__task_push_name(lua_State *L, int idx, as_task *t) {
+  if (t->flags & AS_TASK_HAS_NAME) {
+    idx = lua_absindex(L, idx);
+    lua_getfield(L, LUA_REGISTRYINDEX, "asched.names");
+    lua_pushvalue(L, idx);
+    lua_rawget(L, -2);
+    lua_remove(L, -2);
+    if (lua_type(L, -1) == LUA_TSTRING) return;
+    lua_pop(L, 1);
+  }
+  lua_pushfstring(L, "task-%d", (int)t->id);
+}
+
+/* Pushes "file:line" of the innermost Lua function of a suspended coroutine. */
+static void push_where(lua_State *L, lua_State *co) {
+  lua_Debug ar;
+  int level;
+  for (level = 0; lua_getstack(co, level, &ar); level++) {
+    lua_getinfo(co, "Sl", &ar);
+    if (ar.currentline > 0) {
+      lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+      return;
+    }
+  }
+  lua_pushliteral(L, "?");
+}
+
+void as__task_push_wait_description(lua_State *L, as_task *t) {
+  char what[96];
+  switch (t->state == AS_TASK_SUSPENDED ? t->wait_kind : AS_WAIT_NONE) {
+    case AS_WAIT_SLEEP:
+      snprintf(what, sizeof what, "sleeping until %.3f s", t->link.timer.deadline / 1e9);
+      break;
+    case AS_WAIT_FOREVER:
+      snprintf(what, sizeof what, "sleeping forever");
+      break;
+    case AS_WAIT_TASK:
+      snprintf(what, sizeof what, "awaiting task-%d", (int)((as_task *)t->wait_on)->id);
+      break;
+    default:
+      snprintf(what, sizeof what, "%s", t->state == AS_TASK_NEW ? "not started" : "ready");
+      break;
+  }
+  if (t->state == AS_TASK_NEW) {
+    lua_pushstring(L, what);
+    return;
+  }
+  push_where(L, t->co);
+  lua_pushfstring(L, "%s at %s", what, lua_tostring(L, -1));
+  lua_remove(L, -2);
+}
