@@ -27,6 +27,17 @@ uint64_t as__loop_now(as_loop *loop) { return as_clock_now(&loop->clock); }
 
 void as__loop_push_table(lua_State *L, int ref) { lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
 
+void as__report_failure(lua_State *L, int record) {
+  const char *task, *traceback;
+  record = lua_absindex(L, record);
+  lua_getfield(L, record, "task");
+  lua_getfield(L, record, "traceback");
+  task = lua_tostring(L, -2);
+  traceback = lua_tostring(L, -1);
+  as__report(lua_pushfstring(L, "error in %s was never retrieved:", task), traceback);
+  lua_pop(L, 3);
+}
+
 void as__report(const char *msg, const char *traceback) {
   fprintf(stderr, "asched: %s\n", msg);
   if (traceback) fprintf(stderr, "%s\n", traceback);
@@ -206,12 +217,10 @@ static int run_until_done(as_loop *loop, as_task *main) {
 
 /* ---- shutting a run down ---- */
 
-static void cancel_with_report(lua_State *L, as_task *t, const char *why) {
+static void report_task(lua_State *L, as_task *t, const char *why) {
   push_task_line(L, t);
   as__report(lua_pushfstring(L, "%s %s", why, lua_tostring(L, -1)), NULL);
   lua_pop(L, 2);
-  as__error_push(L, "CancelledError", "the run ended");
-  as__task_cancel(L, t);
 }
 
 /* The main task is done: cancel whatever is still pending and let it clean up.
@@ -222,16 +231,18 @@ static void shut_down(as_loop *loop) {
   as_task **list;
   loop->closing = 1;
   list = as__loop_pending_tasks(L, loop, &n);
-  for (i = 0; i < n; i++) cancel_with_report(L, list[i], "cancelled pending task");
+  for (i = 0; i < n; i++) report_task(L, list[i], "cancelled pending task");
+  for (i = 0; i < n; i++) {
+    as__error_push(L, "CancelledError", "the run ended");
+    as__task_cancel(L, list[i]);
+  }
   free(list);
   while (run_until_done(loop, NULL) != 0) {
     list = as__loop_pending_tasks(L, loop, &n);
     for (i = 0; i < n; i++) {
       if (list[i]->state == AS_TASK_DONE) continue;
-      push_task_line(L, list[i]);
-      as__report(lua_pushfstring(L, "abandoned task %s: it ignored its cancellation "
-                                 "and nothing can wake it", lua_tostring(L, -1)), NULL);
-      lua_pop(L, 2);
+      report_task(L, list[i], "abandoned task (it ignored its cancellation and "
+                  "nothing can wake it):");
       as__task_abandon(list[i]);
     }
     free(list);
@@ -274,11 +285,8 @@ static void report_unretrieved(as_loop *loop) {
     lua_rawgeti(L, -1, i);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "retrieved");
-    lua_getfield(L, -1, "task");
-    lua_getfield(L, -2, "traceback");
-    as__report(lua_pushfstring(L, "error in %s was never retrieved:", lua_tostring(L, -2)),
-               lua_tostring(L, -2));
-    lua_pop(L, 4);
+    as__report_failure(L, -1);
+    lua_pop(L, 1);
   }
   lua_pop(L, 1);
 }
@@ -345,10 +353,17 @@ static void close_loop(lua_State *L, as_loop *loop) {
 
 /* ---- a run ---- */
 
-/* Protected part of a run: [loop, main task] -> runs everything. */
+/* Protected part of a run: (loop, main Task) -> runs everything. */
 static int run_protected(lua_State *L) {
   as_loop *loop = lua_touserdata(L, 1);
   run_until_done(loop, loop->main);
+  if (loop->main->outcome == AS_OUTCOME_ERROR) {
+    /* as_run hands the main task's error to its caller: it is retrieved. */
+    lua_getiuservalue(L, 2, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "retrieved");
+    lua_pop(L, 1);
+  }
   shut_down(loop);
   report_unretrieved(loop);
   return 0;
@@ -368,7 +383,8 @@ int as_run(lua_State *L, int nargs, const as_run_options *opts, int *nresults) {
   if (opts->handle_sigint) as__interrupt_start(loop);
   lua_pushcfunction(L, run_protected);
   lua_pushlightuserdata(L, loop);
-  status = lua_pcall(L, 1, 0, 0);
+  lua_pushvalue(L, base);
+  status = lua_pcall(L, 2, 0, 0);
   if (opts->handle_sigint) as__interrupt_stop(loop);
   if (status != LUA_OK) {
     /* An internal error (out of memory...): not the main task's. */

@@ -70,4 +70,7 @@ as_task **as__loop_pending_tasks(lua_State *L, as_loop *loop, int32_t *count);
 /* Prints a report line (and optional traceback) on stderr, prefixed "asched: ". */
 void as__report(const char *msg, const char *traceback);
 
+/* Reports the failure record at `record` ({task=, traceback=}) as never retrieved. */
+void as__report_failure(lua_State *L, int record);
+
 #endif

@@ -36,6 +36,7 @@ static void print_usage(const char *badoption) {
           "  -E               ignore environment variables\n"
           "  -W               turn warnings on\n"
           "  --virtual-time   the clock jumps to the next timer when every task waits\n"
+          "                   (also ASCHED_VIRTUAL_TIME=1 in the environment)\n"
           "  --               stop handling options\n"
           "  -                stop handling options and execute stdin\n",
           as_progname);
@@ -64,14 +65,13 @@ int as_host_run(lua_State *L, int nargs, int keep_results) {
   return status;
 }
 
-/* Loads a chunk (already on the stack, or a load error message) and runs it. */
+/* Runs a loaded chunk (below its `nargs` arguments), or reports a load error. */
 static int run_loaded(lua_State *L, int status, int nargs) {
   if (status != LUA_OK) {
     as_host_message(lua_tostring(L, -1));
     lua_pop(L, 1 + nargs);
     return status;
   }
-  if (nargs > 0) lua_rotate(L, -nargs - 1, 1); /* the chunk below its arguments */
   return as_host_run(L, nargs, 0);
 }
 
@@ -200,7 +200,6 @@ static int pmain(lua_State *L) {
   char **argv = lua_touserdata(L, 2);
   int flags = 0;
   int script = collect_args(argv, &flags);
-  if (argv[0] && argv[0][0]) as_progname = argv[0];
   if (flags == HAS_ERROR) {
     print_usage(argv[script]);
     return 0;
@@ -209,6 +208,9 @@ static int pmain(lua_State *L) {
   if (flags & HAS_UPPER_E) {
     lua_pushboolean(L, 1);
     lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
+  } else if (getenv("ASCHED_VIRTUAL_TIME") && strcmp(getenv("ASCHED_VIRTUAL_TIME"), "1") == 0) {
+    /* For hosts that cannot pass options, such as busted --lua=asched. */
+    as_host_options.virtual_time = 1;
   }
   luaL_openlibs(L);
   luaL_requiref(L, "asched", luaopen_asched, 1);

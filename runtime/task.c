@@ -232,12 +232,7 @@ static void succeed(as_task *t, int nresults) {
  * __gc reports it unless `retrieved` was set. */
 static int failure_gc(lua_State *L) {
   lua_getfield(L, 1, "retrieved");
-  if (!lua_toboolean(L, -1)) {
-    lua_getfield(L, 1, "task");
-    lua_getfield(L, 1, "traceback");
-    as__report(lua_pushfstring(L, "error in %s was never retrieved:", lua_tostring(L, -2)),
-               lua_tostring(L, -2));
-  }
+  if (!lua_toboolean(L, -1)) as__report_failure(L, 1);
   return 0;
 }
 
