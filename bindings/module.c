@@ -52,7 +52,7 @@ static int l_spawn(lua_State *L) {
 static int l_current_task(lua_State *L) {
   as_loop *loop = as_loop_of(L);
   if (loop == NULL || loop->current == NULL) return 0;
-  as__task_push(L, loop->current);
+  as__task_push(L, loop, loop->current);
   return 1;
 }
 
@@ -63,7 +63,7 @@ static int l_all_tasks(lua_State *L) {
   as_task **list = loop ? as__loop_pending_tasks(L, loop, &n) : NULL;
   lua_createtable(L, n, 0);
   for (i = 0; i < n; i++) {
-    as__task_push(L, list[i]);
+    as__task_push(L, loop, list[i]);
     lua_rawseti(L, -2, i + 1);
   }
   free(list);

@@ -19,9 +19,8 @@ static void raise_not_done(lua_State *L, as_task *t) {
 /* ---- await ---- */
 
 static void wake_awaiter(as_loop *loop, as_waiter *w, as_task *done) {
-  (void)loop;
   (void)done;
-  as__task_wake(as_container_of(w, as_task, link.waiter));
+  as__task_wake(loop, as_container_of(w, as_task, link.waiter));
 }
 
 static int await_resumed(lua_State *L, int status, lua_KContext ctx) {
@@ -121,7 +120,7 @@ static int task_add_done_callback(lua_State *L) {
     as__loop_queue_callback(loop, L, 1);
     return 0;
   }
-  as__loop_push_table(L, t->loop->callbacks_ref);
+  as__loop_push_table(L, as_loop_of(L)->callbacks_ref);
   if (lua_rawgetp(L, -1, t) == LUA_TNIL) {
     lua_pop(L, 1);
     lua_newtable(L);

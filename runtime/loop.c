@@ -102,7 +102,7 @@ static void run_ready(as_loop *loop) {
         n = as_ready_pop(&loop->ready);
         t = as_container_of(n, as_task, link.waiter.node);
         t->flags &= ~AS_TASK_IN_READY;
-        as__task_step(t);
+        as__task_step(loop, t);
       } while (n != last);
     }
     if (++passes % STARVATION_PASSES == 0) {
@@ -124,7 +124,7 @@ static int fire_due_deadline(as_loop *loop) {
     as_clock_advance(&loop->clock, deadline);
   if (deadline > as_clock_now(&loop->clock)) return 0;
   while ((min = as_timer_heap_min(&loop->timers)) != NULL && min->deadline == deadline)
-    as__task_wake(as_container_of(min, as_task, link.timer));
+    as__task_wake(loop, as_container_of(min, as_task, link.timer));
   return 1;
 }
 
@@ -173,10 +173,10 @@ as_task **as__loop_pending_tasks(lua_State *L, as_loop *loop, int32_t *count) {
 }
 
 /* Pushes "name (what it waits on, where)". */
-static void push_task_line(lua_State *L, as_task *t) {
-  as__task_push(L, t);
+static void push_task_line(lua_State *L, as_loop *loop, as_task *t) {
+  as__task_push(L, loop, t);
   as__task_push_name(L, -1, t);
-  as__task_push_wait_description(L, t);
+  as__task_push_wait_description(L, loop, t);
   lua_pushfstring(L, "%s (%s)", lua_tostring(L, -2), lua_tostring(L, -1));
   lua_replace(L, -4);
   lua_pop(L, 2);
@@ -192,7 +192,7 @@ static void raise_deadlock(as_loop *loop) {
   luaL_addstring(&b, "every task is waiting and nothing can wake any of them:");
   for (i = 0; i < n; i++) {
     luaL_addstring(&b, "\n  ");
-    push_task_line(L, list[i]);
+    push_task_line(L, loop, list[i]);
     luaL_addvalue(&b);
   }
   free(list);
@@ -217,8 +217,8 @@ static int run_until_done(as_loop *loop, as_task *main) {
 
 /* ---- shutting a run down ---- */
 
-static void report_task(lua_State *L, as_task *t, const char *why) {
-  push_task_line(L, t);
+static void report_task(lua_State *L, as_loop *loop, as_task *t, const char *why) {
+  push_task_line(L, loop, t);
   as__report(lua_pushfstring(L, "%s %s", why, lua_tostring(L, -1)), NULL);
   lua_pop(L, 2);
 }
@@ -231,7 +231,7 @@ static void shut_down(as_loop *loop) {
   as_task **list;
   loop->closing = 1;
   list = as__loop_pending_tasks(L, loop, &n);
-  for (i = 0; i < n; i++) report_task(L, list[i], "cancelled pending task");
+  for (i = 0; i < n; i++) report_task(L, loop, list[i], "cancelled pending task");
   for (i = 0; i < n; i++) {
     as__error_push(L, "CancelledError", "the run ended");
     as__task_cancel(L, list[i]);
@@ -241,9 +241,9 @@ static void shut_down(as_loop *loop) {
     list = as__loop_pending_tasks(L, loop, &n);
     for (i = 0; i < n; i++) {
       if (list[i]->state == AS_TASK_DONE) continue;
-      report_task(L, list[i], "abandoned task (it ignored its cancellation and "
+      report_task(L, loop, list[i], "abandoned task (it ignored its cancellation and "
                   "nothing can wake it):");
-      as__task_abandon(list[i]);
+      as__task_abandon(loop, list[i]);
     }
     free(list);
   }
@@ -336,7 +336,7 @@ static void close_loop(lua_State *L, as_loop *loop) {
     lua_rawgeti(L, -1, loop->live_tasks);
     t = lua_touserdata(L, -1);
     lua_pop(L, 2);
-    as__task_abandon(t);
+    as__task_abandon(loop, t);
   }
   uv_walk(&loop->uv, close_handle, NULL);
   uv_run(&loop->uv, UV_RUN_DEFAULT);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc.h"
 #include "errors.h"
 #include "host.h"
 #include "interrupt.h"
@@ -216,7 +217,7 @@ static int pmain(lua_State *L) {
   luaL_requiref(L, "asched", luaopen_asched, 1);
   lua_pop(L, 1);
   create_arg_table(L, argv, argc, script);
-  lua_gc(L, LUA_GCGEN, 0, 0);
+  lua_gc(L, LUA_GCINC, 200, 100, 0);
   if (!(flags & HAS_UPPER_E) && run_init(L) != LUA_OK) return 0;
   if (!run_args(L, argv, script ? script : argc)) return 0;
   if (script && run_script(L, argv + script) != LUA_OK) return 0;
@@ -234,9 +235,57 @@ static int pmain(lua_State *L) {
   return 1;
 }
 
+static int on_panic(lua_State *L) {
+  const char *msg = lua_tostring(L, -1);
+  as_host_message(lua_pushfstring(L, "PANIC: unprotected error in call to Lua API (%s)",
+                                  msg ? msg : "error object is not a string"));
+  return 0;
+}
+
+/* Lua's warning protocol as lauxlib has it: "@on"/"@off" switch warnings,
+ * `tocont` pieces are joined on one line. Warnings start off, as in lua. */
+static int warnings_on;
+static int warning_continues;
+
+static void on_warning(void *ud, const char *msg, int tocont) {
+  (void)ud;
+  if (!warning_continues && !tocont && msg[0] == '@') {
+    if (strcmp(msg, "@on") == 0) warnings_on = 1;
+    else if (strcmp(msg, "@off") == 0) warnings_on = 0;
+    return;
+  }
+  if (warnings_on) {
+    if (!warning_continues) fputs("Lua warning: ", stderr);
+    fputs(msg, stderr);
+    if (!tocont) fputs("\n", stderr);
+    fflush(stderr);
+  }
+  warning_continues = tocont;
+}
+
+/* The slab allocator (alloc.c), except under the sanitizers or when
+ * ASCHED_ALLOC=libc asks for malloc so that valgrind sees every Lua object. */
+static lua_State *new_state(as_allocator **allocator) {
+  lua_State *L;
+  const char *choice = getenv("ASCHED_ALLOC");
+  *allocator = NULL;
+#ifndef ASCHED_SANITIZE
+  if (choice == NULL || strcmp(choice, "libc") != 0) *allocator = as_allocator_new();
+#else
+  (void)choice;
+#endif
+  if (*allocator == NULL) return luaL_newstate();
+  L = lua_newstate(as_alloc, *allocator);
+  if (L == NULL) return NULL;
+  lua_atpanic(L, on_panic);
+  lua_setwarnf(L, on_warning, NULL);
+  return L;
+}
+
 int main(int argc, char **argv) {
   int status, ok;
-  lua_State *L = luaL_newstate();
+  as_allocator *allocator;
+  lua_State *L = new_state(&allocator);
   if (L == NULL) {
     as_host_message("cannot create state: not enough memory");
     return EXIT_FAILURE;
@@ -248,6 +297,7 @@ int main(int argc, char **argv) {
   ok = status == LUA_OK && lua_toboolean(L, -1);
   if (status != LUA_OK) as_host_message(lua_tostring(L, -1));
   lua_close(L);
+  as_allocator_free(allocator);
   if (as_interrupt_count() > 0) {
     as_host_message("interrupted");
     return EXIT_INTERRUPTED;

@@ -13,8 +13,7 @@
 
 /* ---- anchoring: loop->anchors holds every pending task, densely from 1 ---- */
 
-static void anchor(lua_State *L, as_task *t) {
-  as_loop *loop = t->loop;
+static void anchor(lua_State *L, as_loop *loop, as_task *t) {
   as__loop_push_table(L, loop->anchors_ref);
   lua_pushvalue(L, -2);
   t->anchor = ++loop->live_tasks;
@@ -23,8 +22,7 @@ static void anchor(lua_State *L, as_task *t) {
 }
 
 /* Frees the task's slot by moving the last anchored task into it. O(1). */
-static void unanchor(lua_State *L, as_task *t) {
-  as_loop *loop = t->loop;
+static void unanchor(lua_State *L, as_loop *loop, as_task *t) {
   int32_t last = loop->live_tasks--;
   as__loop_push_table(L, loop->anchors_ref);
   if (t->anchor != last) {
@@ -40,8 +38,8 @@ static void unanchor(lua_State *L, as_task *t) {
   t->anchor = 0;
 }
 
-void as__task_push(lua_State *L, as_task *t) {
-  as__loop_push_table(L, t->loop->anchors_ref);
+void as__task_push(lua_State *L, as_loop *loop, as_task *t) {
+  as__loop_push_table(L, loop->anchors_ref);
   lua_rawgeti(L, -1, t->anchor);
   lua_remove(L, -2);
 }
@@ -62,13 +60,12 @@ as_task *as__task_spawn(lua_State *L, as_loop *loop, int fidx, int nargs) {
   lua_rotate(L, -2, 1);
   lua_setiuservalue(L, -2, 1);
   t->co = co;
-  t->loop = loop;
   t->id = ++loop->last_task_id;
   t->nvalues = nargs;
   t->state = AS_TASK_NEW;
   as_list_init(&t->waiters);
   as_list_init(&t->link.waiter.node);
-  anchor(L, t);
+  anchor(L, loop, t);
   as__loop_push_ready(loop, t);
   return t;
 }
@@ -92,14 +89,14 @@ as_task *as__task_check_current(lua_State *L, as_loop *loop, const char *fname) 
 
 int as__task_suspend(lua_State *L, as_task *t, lua_KFunction k, lua_KContext ctx) {
   t->state = AS_TASK_SUSPENDED;
-  if (t->flags & AS_TASK_PENDING_RAISE) as__task_wake(t);
+  if (t->flags & AS_TASK_PENDING_RAISE) as__task_wake(as_loop_of(L), t);
   return lua_yieldk(L, 0, ctx, k);
 }
 
 void as__task_check_raise(lua_State *L, as_task *t) {
   if (!(t->flags & AS_TASK_PENDING_RAISE)) return;
   t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED);
-  as__loop_push_table(L, t->loop->raises_ref);
+  as__loop_push_table(L, as_loop_of(L)->raises_ref);
   lua_rawgetp(L, -1, t);
   lua_pushnil(L);
   lua_rawsetp(L, -3, t);
@@ -107,9 +104,9 @@ void as__task_check_raise(lua_State *L, as_task *t) {
 }
 
 /* Unlinks `t` from its timer or waiting list. */
-static void detach(as_task *t) {
+static void detach(as_loop *loop, as_task *t) {
   if (t->flags & AS_TASK_IN_TIMERS) {
-    as_timer_heap_remove(&t->loop->timers, &t->link.timer);
+    as_timer_heap_remove(&loop->timers, &t->link.timer);
     t->flags &= ~AS_TASK_IN_TIMERS;
     as_list_init(&t->link.waiter.node);
   } else {
@@ -119,19 +116,20 @@ static void detach(as_task *t) {
   t->wait_on = NULL;
 }
 
-void as__task_wake(as_task *t) {
+void as__task_wake(as_loop *loop, as_task *t) {
   if (t->state != AS_TASK_SUSPENDED || (t->flags & AS_TASK_IN_READY)) return;
-  detach(t);
-  as__loop_push_ready(t->loop, t);
+  detach(loop, t);
+  as__loop_push_ready(loop, t);
 }
 
 void as__task_raise(lua_State *L, as_task *t) {
-  as__loop_push_table(L, t->loop->raises_ref);
+  as_loop *loop = as_loop_of(L);
+  as__loop_push_table(L, loop->raises_ref);
   lua_insert(L, -2);
   lua_rawsetp(L, -2, t);
   lua_pop(L, 1);
   t->flags |= AS_TASK_PENDING_RAISE;
-  as__task_wake(t);
+  as__task_wake(loop, t);
 }
 
 int as__task_cancel(lua_State *L, as_task *t) {
@@ -153,8 +151,7 @@ int as__task_cancel(lua_State *L, as_task *t) {
 
 /* Common end of every task; the Task is on top of L, its results or error
  * already in its user value. Pops the Task. */
-static void finish(lua_State *L, as_task *t, as_task_outcome outcome) {
-  as_loop *loop = t->loop;
+static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outcome) {
   as_list *n;
   t->state = AS_TASK_DONE;
   t->outcome = (uint8_t)outcome;
@@ -187,30 +184,30 @@ static void finish(lua_State *L, as_task *t, as_task_outcome outcome) {
     lua_rawsetp(L, -2, t);
     lua_pop(L, 1);
   }
-  unanchor(L, t);
+  unanchor(L, loop, t);
   lua_pop(L, 1);
 }
 
 /* Finishes `t` as cancelled by the CancelledError waiting in loop->raises. */
-static void finish_cancelled_unstarted(lua_State *L, as_task *t) {
-  as__task_push(L, t);
-  as__loop_push_table(L, t->loop->raises_ref);
+static void finish_cancelled_unstarted(lua_State *L, as_loop *loop, as_task *t) {
+  as__task_push(L, loop, t);
+  as__loop_push_table(L, loop->raises_ref);
   lua_rawgetp(L, -1, t);
   lua_remove(L, -2);
   lua_setiuservalue(L, -2, 1);
-  finish(L, t, AS_OUTCOME_CANCELLED);
+  finish(L, loop, t, AS_OUTCOME_CANCELLED);
 }
 
-static void succeed(as_task *t, int nresults) {
-  lua_State *L = t->loop->L, *co = t->co;
+static void succeed(as_loop *loop, as_task *t, int nresults) {
+  lua_State *L = loop->L, *co = t->co;
   if (t->flags & AS_TASK_CANCEL_REQUESTED) {
     /* Cancelled while running and never suspended again: as asyncio, the task
      * ends cancelled; its results are dropped. */
     lua_settop(co, 0);
-    finish_cancelled_unstarted(L, t);
+    finish_cancelled_unstarted(L, loop, t);
     return;
   }
-  as__task_push(L, t);
+  as__task_push(L, loop, t);
   if (nresults == 0) {
     lua_pushnil(L);
   } else if (nresults == 1) {
@@ -225,7 +222,7 @@ static void succeed(as_task *t, int nresults) {
   }
   lua_setiuservalue(L, -2, 1);
   t->nvalues = nresults;
-  finish(L, t, AS_OUTCOME_OK);
+  finish(L, loop, t, AS_OUTCOME_OK);
 }
 
 /* The record of a failed task's error, {error=, traceback=, task=, id=}: its
@@ -236,7 +233,7 @@ static int failure_gc(lua_State *L) {
   return 0;
 }
 
-static void push_failure_record(lua_State *L, as_task *t, int err, int tb) {
+static void push_failure_record(lua_State *L, as_loop *loop, as_task *t, int err, int tb) {
   err = lua_absindex(L, err);
   tb = lua_absindex(L, tb);
   lua_createtable(L, 0, 5);
@@ -249,13 +246,13 @@ static void push_failure_record(lua_State *L, as_task *t, int err, int tb) {
   lua_setfield(L, -2, "error");
   lua_pushvalue(L, tb);
   lua_setfield(L, -2, "traceback");
-  as__task_push(L, t);
+  as__task_push(L, loop, t);
   as__task_push_name(L, -1, t);
   lua_setfield(L, -3, "task");
   lua_pop(L, 1);
   lua_pushinteger(L, t->id);
   lua_setfield(L, -2, "id");
-  as__loop_push_table(L, t->loop->failures_ref);
+  as__loop_push_table(L, loop->failures_ref);
   lua_pushvalue(L, -2);
   lua_pushboolean(L, 1);
   lua_rawset(L, -3);
@@ -265,8 +262,7 @@ static void push_failure_record(lua_State *L, as_task *t, int err, int tb) {
 /* The coroutine died with the error on its top (or, when `suspended`, yielded
  * wrongly with it there). Takes the traceback, then resets the coroutine so
  * its <close> variables run, then finishes the task. */
-static void fail(as_task *t) {
-  as_loop *loop = t->loop;
+static void fail(as_loop *loop, as_task *t) {
   lua_State *L = loop->L, *co = t->co;
   int cancelled, status;
   const char *msg = as__error_message(co, -1);
@@ -284,43 +280,41 @@ static void fail(as_task *t) {
   }
   lua_settop(co, 0);
   cancelled = as__error_is(L, -1, "CancelledError");
-  as__task_push(L, t);                 /* L: traceback error task */
+  as__task_push(L, loop, t);           /* L: traceback error task */
   if (cancelled) {
     lua_pushvalue(L, -2);
   } else {
-    push_failure_record(L, t, -2, -3);
+    push_failure_record(L, loop, t, -2, -3);
   }
   lua_setiuservalue(L, -2, 1);
-  finish(L, t, cancelled ? AS_OUTCOME_CANCELLED : AS_OUTCOME_ERROR);
+  finish(L, loop, t, cancelled ? AS_OUTCOME_CANCELLED : AS_OUTCOME_ERROR);
   lua_pop(L, 2);
 }
 
-void as__task_abandon(as_task *t) {
-  as_loop *loop = t->loop;
+void as__task_abandon(as_loop *loop, as_task *t) {
   lua_State *L = loop->L;
   if (t->flags & AS_TASK_IN_READY) {
     as_ready_remove(&loop->ready, &t->link.waiter.node);
     t->flags &= ~AS_TASK_IN_READY;
   } else if (t->state == AS_TASK_SUSPENDED) {
-    detach(t);
+    detach(loop, t);
   }
   loop->current = t;
   lua_resetthread(t->co);
   loop->current = NULL;
   lua_settop(t->co, 0);
-  as__task_push(L, t);
+  as__task_push(L, loop, t);
   as__error_push(L, "CancelledError", "abandoned when the run ended");
   lua_setiuservalue(L, -2, 1);
-  finish(L, t, AS_OUTCOME_CANCELLED);
+  finish(L, loop, t, AS_OUTCOME_CANCELLED);
 }
 
-void as__task_step(as_task *t) {
-  as_loop *loop = t->loop;
+void as__task_step(as_loop *loop, as_task *t) {
   lua_State *co = t->co;
   int nargs = 0, nresults = 0, status;
   if (t->state == AS_TASK_NEW) {
     if (t->flags & AS_TASK_PENDING_RAISE) {
-      finish_cancelled_unstarted(loop->L, t);
+      finish_cancelled_unstarted(loop->L, loop, t);
       return;
     }
     nargs = t->nvalues;
@@ -335,13 +329,13 @@ void as__task_step(as_task *t) {
       lua_pop(co, nresults);
       as__error_push(co, "RuntimeError", "coroutine.yield() reached the scheduler; "
                      "a task suspends through asched functions such as asched.sleep(0)");
-      fail(t);
+      fail(loop, t);
       return;
     case LUA_OK:
-      succeed(t, nresults);
+      succeed(loop, t, nresults);
       return;
     default:
-      fail(t);
+      fail(loop, t);
       return;
   }
 }
@@ -399,7 +393,7 @@ static void push_where(lua_State *L, lua_State *co) {
   lua_pushliteral(L, "?");
 }
 
-void as__task_push_wait_description(lua_State *L, as_task *t) {
+void as__task_push_wait_description(lua_State *L, as_loop *loop, as_task *t) {
   char what[96];
   switch (t->state == AS_TASK_SUSPENDED ? t->wait_kind : AS_WAIT_NONE) {
     case AS_WAIT_SLEEP:
@@ -409,7 +403,10 @@ void as__task_push_wait_description(lua_State *L, as_task *t) {
       snprintf(what, sizeof what, "sleeping forever");
       break;
     case AS_WAIT_TASK:
-      snprintf(what, sizeof what, "awaiting task-%d", (int)((as_task *)t->wait_on)->id);
+      as__task_push(L, loop, t->wait_on);
+      as__task_push_name(L, -1, t->wait_on);
+      snprintf(what, sizeof what, "awaiting %s", lua_tostring(L, -1));
+      lua_pop(L, 2);
       break;
     default:
       snprintf(what, sizeof what, "%s", t->state == AS_TASK_NEW ? "not started" : "ready");

@@ -62,7 +62,6 @@ typedef struct as_task {
   } link;
   as_list waiters;      /* as_waiter nodes waiting for this task to finish */
   lua_State *co;        /* the coroutine; NULL once done */
-  struct as_loop *loop;
   void *wait_on;        /* AS_WAIT_TASK: the awaited task */
   uint32_t id;          /* task-<id> */
   int32_t anchor;       /* index in loop->anchors while pending, else 0 */
@@ -88,7 +87,7 @@ int as__task_suspend(lua_State *L, as_task *t, lua_KFunction k, lua_KContext ctx
 void as__task_check_raise(lua_State *L, as_task *t);
 
 /* Detaches `t` from what it waits on and queues it to run. Idempotent. */
-void as__task_wake(as_task *t);
+void as__task_wake(struct as_loop *loop, as_task *t);
 
 /* Requests cancellation with the CancelledError on top of `L` (popped).
  * Returns 0 when the task was already done. */
@@ -99,17 +98,17 @@ void as__task_raise(lua_State *L, as_task *t);
 
 /* Ends a task that will never be resumed again (the run is over): resets its
  * coroutine so <close> variables run and finishes it as cancelled. */
-void as__task_abandon(as_task *t);
+void as__task_abandon(struct as_loop *loop, as_task *t);
 
 /* The scheduler's only way into a coroutine: runs `t` until it suspends or ends. */
-void as__task_step(as_task *t);
+void as__task_step(struct as_loop *loop, as_task *t);
 
 /* Pushes the task's userdata, found through its anchor (pending tasks only). */
-void as__task_push(lua_State *L, as_task *t);
+void as__task_push(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* Pushes a one-line description of what a pending task waits on and where
  * (for end-of-run and deadlock reports). */
-void as__task_push_wait_description(lua_State *L, as_task *t);
+void as__task_push_wait_description(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* Pushes the task's name: the assigned one or "task-<id>". */
 void as__task_push_name(lua_State *L, int idx, as_task *t);

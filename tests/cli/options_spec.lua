@@ -1,0 +1,197 @@
+-- asched's command line: lua5.4's options and `arg` conventions, so it can
+-- stand in for lua5.4, plus --virtual-time. Where lua5.4 defines the
+-- behaviour, the spec runs both programs and compares.
+local support = dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "support.lua")
+
+-- Prints arg (from its lowest index) and ..., with the interpreter's own path
+-- replaced so asched and lua5.4 can be compared.
+local SHOW_ARGS = [[
+local low = 0
+while arg[low - 1] ~= nil do low = low - 1 end
+for i = low, #arg do
+  print("arg[" .. i .. "] = " .. (i == low and "<interpreter>" or tostring(arg[i])))
+end
+print("... = " .. select("#", ...) .. ": " .. table.concat({...}, ","))
+]]
+
+local function compare_with_lua(spec)
+  spec.keep = false
+  local ours = support.run(spec)
+  spec.program = "lua5.4"
+  local theirs = support.run(spec)
+  -- the script path differs per run (a fresh directory each): name it alike
+  local function normalise(r)
+    return (r.stdout:gsub(r.dir:gsub("%p", "%%%0"), "<dir>"))
+  end
+  return ours, theirs, normalise(ours), normalise(theirs)
+end
+
+describe("the arg table and ...", function()
+  it("are set as lua5.4 sets them for a script with arguments", function()
+    local ours, theirs, a, b = compare_with_lua({script = SHOW_ARGS, args = {"one", "two words", ""}})
+    assert.equal(0, ours.status, support.describe(ours))
+    assert.equal(0, theirs.status, support.describe(theirs))
+    assert.equal(b, a)
+    assert.matches("arg[0] = <dir>/script.lua", a, 1, true)
+    assert.matches("... = 3: one,two words,", a, 1, true)
+  end)
+
+  it("put options before the script at negative indices, as lua5.4 does", function()
+    local ours, _, a, b = compare_with_lua({script = SHOW_ARGS, options = {"-e", "x = 1", "-W"}, args = {"a"}})
+    assert.equal(0, ours.status, support.describe(ours))
+    assert.equal(b, a)
+    assert.matches("arg[-3] = -e\narg[-2] = x = 1\narg[-1] = -W\narg[0] = <dir>/script.lua\n", a, 1, true)
+  end)
+
+  it("keep --virtual-time among the options at a negative index", function()
+    local r = support.run({script = SHOW_ARGS, options = {"--virtual-time"}, args = {"a"}})
+    assert.equal(0, r.status, support.describe(r))
+    assert.matches("arg[-1] = --virtual-time\narg[0] = " .. r.script .. "\narg[1] = a\n", r.stdout, 1, true)
+  end)
+end)
+
+describe("-e stat", function()
+  it("runs the statement", function()
+    local r = support.run({no_script = true, options = {"-e", "print('hello from -e')"}})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("hello from -e\n", r.stdout)
+  end)
+
+  it("runs before the script, which sees what it defined", function()
+    local r = support.run({options = {"-e", "greeting = 'hi'"}, script = "print(greeting)"})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("hi\n", r.stdout)
+  end)
+
+  it("may call asched.sleep: each chunk runs as a main task", function()
+    local r = support.run({no_script = true,
+      options = {"--virtual-time", "-e", "asched.sleep(5) print(asched.now() == 5)"}})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("true\n", r.stdout)
+  end)
+
+  it("reports an error in the statement as 'asched: <message>' and exits 1", function()
+    local r = support.run({no_script = true, options = {"-e", "error('bad stat')"}})
+    assert.equal(1, r.status, support.describe(r))
+    assert.equal("asched: (command line):1: bad stat", support.lines(r.stderr)[1])
+  end)
+end)
+
+describe("-l mod", function()
+  it("requires the module into the global of its name before the script runs", function()
+    local r = support.run({
+      options = {"-l", "greeter"},
+      script = "print(greeter.greeting)",
+      files = {["greeter.lua"] = "return {greeting = 'hello from greeter'}"},
+      env = {LUA_PATH = "./?.lua"},
+    })
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("hello from greeter\n", r.stdout)
+  end)
+
+  it("fails with exit status 1 when the module does not exist", function()
+    local r = support.run({options = {"-l", "no_such_module_here"}, script = "print('ran')",
+      env = {LUA_PATH = "./?.lua"}})
+    assert.equal(1, r.status, support.describe(r))
+    assert.equal("", r.stdout)
+    assert.matches("^asched: .*no_such_module_here", r.stderr)
+  end)
+end)
+
+describe("-v", function()
+  it("prints asched's version and Lua's version and exits 0", function()
+    local version = support.run({no_script = true, options = {"-e", "io.write(asched.version)"}}).stdout
+    assert.matches("^%d+%.%d+%.%d+", version)
+    local r = support.run({no_script = true, options = {"-v"}})
+    assert.equal(0, r.status, support.describe(r))
+    assert.matches("asched " .. version, r.stdout, 1, true)
+    assert.matches("Lua 5.4", r.stdout, 1, true)
+  end)
+end)
+
+describe("- as the script", function()
+  it("reads the script from stdin, with the following words as its arguments", function()
+    local ours, theirs, a, b = compare_with_lua({script_arg = "-", stdin = SHOW_ARGS, args = {"x", "y"}})
+    assert.equal(0, ours.status, support.describe(ours))
+    assert.equal(0, theirs.status, support.describe(theirs))
+    assert.equal(b, a)
+    assert.matches("arg[0] = -\narg[1] = x\narg[2] = y\n... = 2: x,y", a, 1, true)
+  end)
+
+  it("lets the script from stdin suspend", function()
+    local r = support.run({options = {"--virtual-time"}, script_arg = "-",
+      stdin = "asched.sleep(3) print(asched.now() == 3)"})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("true\n", r.stdout)
+  end)
+end)
+
+describe("--", function()
+  it("stops option handling: a script named like an option runs", function()
+    local r = support.run({script_name = "-v", script_arg = "-v", options = {"--"},
+      script = "print('ran the file named -v')", args = {"-e"}})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("ran the file named -v\n", r.stdout)
+  end)
+
+  it("passes the words after the script to it untouched", function()
+    local r = support.run({options = {"--"}, script = "print(...)", args = {"-v", "--virtual-time"}})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("-v\t--virtual-time\n", r.stdout)
+  end)
+end)
+
+describe("an unknown option", function()
+  it("prints a usage message naming the option and exits 1 without running the script", function()
+    local r = support.run({options = {"--no-such-option"}, script = "print('ran')"})
+    assert.equal(1, r.status, support.describe(r))
+    assert.equal("", r.stdout)
+    assert.matches("--no-such-option", r.stderr, 1, true)
+    assert.matches("usage:", r.stderr, 1, true)
+  end)
+end)
+
+describe("--virtual-time", function()
+  local script = [[
+asched.sleep(100)
+print(asched.now() == 100)
+]]
+
+  it("makes asched.sleep(100) return at once with asched.now() == 100", function()
+    -- Under real time this run would outlast the timeout.
+    local r = support.run({options = {"--virtual-time"}, script = script})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("true\n", r.stdout)
+  end)
+
+  it("is also switched on by ASCHED_VIRTUAL_TIME=1 in the environment", function()
+    local r = support.run({env = {ASCHED_VIRTUAL_TIME = "1"}, script = script})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("true\n", r.stdout)
+  end)
+
+  it("is off by default: sleeps take real time", function()
+    local r = support.run({script = [[
+local t0 = asched.now()
+asched.sleep(0.05)
+local elapsed = asched.now() - t0
+print(elapsed >= 0.05 and elapsed ~= 0.05)
+]]})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("true\n", r.stdout)
+  end)
+end)
+
+describe("a script with a syntax error", function()
+  it("exits 1 with lua's own message after 'asched: ', running nothing", function()
+    local script = "print('ran')\nprint(1\n"
+    local ours = support.run({script = script})
+    local theirs = support.run({script = script, program = "lua5.4"})
+    local message = theirs.stderr:match("^lua5.4: (.-)\n")
+    assert.is_truthy(message, support.describe(theirs))
+    assert.equal(1, ours.status, support.describe(ours))
+    assert.equal("", ours.stdout)
+    assert.equal("asched: " .. message:gsub(theirs.dir:gsub("%p", "%%%0"), ours.dir),
+      support.lines(ours.stderr)[1])
+  end)
+end)
