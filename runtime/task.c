@@ -44,6 +44,15 @@ void as__task_push(lua_State *L, as_loop *loop, as_task *t) {
   lua_remove(L, -2);
 }
 
+lua_State *as__task_coroutine(lua_State *L, as_loop *loop, as_task *t) {
+  lua_State *co;
+  as__task_push(L, loop, t);
+  lua_getiuservalue(L, -1, 1);
+  co = lua_tothread(L, -1);
+  lua_pop(L, 2);
+  return co;
+}
+
 /* ---- spawning ---- */
 
 as_task *as__task_spawn(lua_State *L, as_loop *loop, int fidx, int nargs) {
@@ -59,7 +68,6 @@ as_task *as__task_spawn(lua_State *L, as_loop *loop, int fidx, int nargs) {
   lua_xmove(L, co, nargs + 1);
   lua_rotate(L, -2, 1);
   lua_setiuservalue(L, -2, 1);
-  t->co = co;
   t->id = ++loop->last_task_id;
   t->nvalues = nargs;
   t->state = AS_TASK_NEW;
@@ -76,7 +84,7 @@ as_task *as__task_check_current(lua_State *L, as_loop *loop, const char *fname) 
   as_task *t = loop ? loop->current : NULL;
   if (t == NULL)
     luaL_error(L, "asched.%s: not inside a task", fname);
-  if (t->co != L)
+  if (loop->current_co != L)
     luaL_error(L, "asched.%s: not inside a task (called from a coroutine that %s "
                "is running; only the task's own coroutine can suspend)", fname,
                lua_pushfstring(L, "task-%d", (int)t->id));
@@ -155,7 +163,6 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
   as_list *n;
   t->state = AS_TASK_DONE;
   t->outcome = (uint8_t)outcome;
-  t->co = NULL;
   t->wait_kind = AS_WAIT_NONE;
   if (t->flags & AS_TASK_PENDING_RAISE) {
     as__loop_push_table(L, loop->raises_ref);
@@ -198,8 +205,8 @@ static void finish_cancelled_unstarted(lua_State *L, as_loop *loop, as_task *t) 
   finish(L, loop, t, AS_OUTCOME_CANCELLED);
 }
 
-static void succeed(as_loop *loop, as_task *t, int nresults) {
-  lua_State *L = loop->L, *co = t->co;
+static void succeed(as_loop *loop, as_task *t, lua_State *co, int nresults) {
+  lua_State *L = loop->L;
   if (t->flags & AS_TASK_CANCEL_REQUESTED) {
     /* Cancelled while running and never suspended again: as asyncio, the task
      * ends cancelled; its results are dropped. */
@@ -262,8 +269,8 @@ static void push_failure_record(lua_State *L, as_loop *loop, as_task *t, int err
 /* The coroutine died with the error on its top (or, when `suspended`, yielded
  * wrongly with it there). Takes the traceback, then resets the coroutine so
  * its <close> variables run, then finishes the task. */
-static void fail(as_loop *loop, as_task *t) {
-  lua_State *L = loop->L, *co = t->co;
+static void fail(as_loop *loop, as_task *t, lua_State *co) {
+  lua_State *L = loop->L;
   int cancelled, status;
   const char *msg = as__error_message(co, -1);
   luaL_traceback(L, co, msg, 0);
@@ -271,8 +278,10 @@ static void fail(as_loop *loop, as_task *t) {
   lua_pushvalue(co, -1);
   lua_xmove(co, L, 1);                 /* L: traceback error */
   loop->current = t;                   /* cleanup code may ask who it is */
+  loop->current_co = co;
   status = lua_resetthread(co);        /* the error stays on co for __close */
   loop->current = NULL;
+  loop->current_co = NULL;
   if (status != LUA_OK) {
     /* A __close handler failed: its error replaces the original, as in Lua. */
     lua_pop(L, 1);
@@ -292,17 +301,20 @@ static void fail(as_loop *loop, as_task *t) {
 }
 
 void as__task_abandon(as_loop *loop, as_task *t) {
-  lua_State *L = loop->L;
+  lua_State *L = loop->L, *co;
   if (t->flags & AS_TASK_IN_READY) {
     as_ready_remove(&loop->ready, &t->link.waiter.node);
     t->flags &= ~AS_TASK_IN_READY;
   } else if (t->state == AS_TASK_SUSPENDED) {
     detach(loop, t);
   }
+  co = as__task_coroutine(L, loop, t);
   loop->current = t;
-  lua_resetthread(t->co);
+  loop->current_co = co;
+  lua_resetthread(co);
   loop->current = NULL;
-  lua_settop(t->co, 0);
+  loop->current_co = NULL;
+  lua_settop(co, 0);
   as__task_push(L, loop, t);
   as__error_push(L, "CancelledError", "abandoned when the run ended");
   lua_setiuservalue(L, -2, 1);
@@ -310,7 +322,7 @@ void as__task_abandon(as_loop *loop, as_task *t) {
 }
 
 void as__task_step(as_loop *loop, as_task *t) {
-  lua_State *co = t->co;
+  lua_State *co;
   int nargs = 0, nresults = 0, status;
   if (t->state == AS_TASK_NEW) {
     if (t->flags & AS_TASK_PENDING_RAISE) {
@@ -319,23 +331,26 @@ void as__task_step(as_loop *loop, as_task *t) {
     }
     nargs = t->nvalues;
   }
+  co = as__task_coroutine(loop->L, loop, t);
   t->state = AS_TASK_RUNNING;
   loop->current = t;
+  loop->current_co = co;
   status = lua_resume(co, loop->L, nargs, &nresults);
   loop->current = NULL;
+  loop->current_co = NULL;
   switch (status) {
     case LUA_YIELD:
       if (t->state == AS_TASK_SUSPENDED) return; /* through as__task_suspend */
       lua_pop(co, nresults);
       as__error_push(co, "RuntimeError", "coroutine.yield() reached the scheduler; "
                      "a task suspends through asched functions such as asched.sleep(0)");
-      fail(loop, t);
+      fail(loop, t, co);
       return;
     case LUA_OK:
-      succeed(loop, t, nresults);
+      succeed(loop, t, co, nresults);
       return;
     default:
-      fail(loop, t);
+      fail(loop, t, co);
       return;
   }
 }
@@ -416,7 +431,7 @@ void as__task_push_wait_description(lua_State *L, as_loop *loop, as_task *t) {
     lua_pushstring(L, what);
     return;
   }
-  push_where(L, t->co);
+  push_where(L, as__task_coroutine(L, loop, t));
   lua_pushfstring(L, "%s at %s", what, lua_tostring(L, -1));
   lua_remove(L, -2);
 }
