@@ -1,6 +1,6 @@
 -- sleepers.lua -- N tasks, task i sleeps ((i % 1000) / 1000) * 0.5 s and
 -- returns i; every task is awaited; prints the sum, the wall time and the
--- peak RSS. Usage: asched bench/sleepers.lua [N]
+-- peak RSS. Usage: asched bench/sleepers.lua [N]; bench/run compares peers.
 local N = tonumber(arg and arg[1]) or 1000000
 
 local function peak_rss_kb()
