@@ -7,20 +7,22 @@
 #include "errors.h"
 #include "loop.h"
 
+static int is_callable(lua_State *L, int idx) {
+  if (lua_type(L, idx) == LUA_TFUNCTION) return 1;
+  if (luaL_getmetafield(L, idx, "__call") == LUA_TNIL) return 0;
+  lua_pop(L, 1);
+  return 1;
+}
+
 void as__check_callable(lua_State *L, int arg) {
-  if (lua_type(L, arg) == LUA_TFUNCTION) return;
-  if (luaL_getmetafield(L, arg, "__call") != LUA_TNIL) {
-    lua_pop(L, 1);
-    return;
-  }
-  luaL_typeerror(L, arg, "function");
+  if (!is_callable(L, arg)) luaL_typeerror(L, arg, "function");
 }
 
 /* run([options,] fn, ...) -> fn's results. options: {virtual_time = bool}. */
 static int l_run(lua_State *L) {
   as_run_options opts = {0, 0};
   int nresults = 0, status;
-  if (lua_type(L, 1) == LUA_TTABLE && luaL_getmetafield(L, 1, "__call") == LUA_TNIL) {
+  if (lua_type(L, 1) == LUA_TTABLE && !is_callable(L, 1)) {
     lua_getfield(L, 1, "virtual_time");
     opts.virtual_time = lua_toboolean(L, -1);
     lua_pop(L, 1);

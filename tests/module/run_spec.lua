@@ -57,6 +57,11 @@ describe("asched.run", function()
     assert.equal(failure, err)
   end)
 
+  it("runs a callable table as fn, passing it exactly the given arguments", function()
+    local callable = setmetatable({}, {__call = function(self, ...) return select("#", ...), ... end})
+    assert.same({2, "a", "b"}, {asched.run(callable, "a", "b")})
+  end)
+
   it("checks that fn is callable, in Lua's argument-error form", function()
     local ok, err = pcall(function() asched.run(42) end)
     assert.is_false(ok)
