@@ -74,8 +74,7 @@ static void print_results(lua_State *L, int n) {
 
 void as_host_repl(lua_State *L) {
   int status;
-  fprintf(stderr, "(the asched REPL is coming; for now each line runs as the main "
-                  "task of its own run, so asched.sleep works but tasks end with the line)\n");
+  fprintf(stderr, "(the REPL is coming; for now each input runs as a main task of its own)\n");
   while ((status = load_input(L)) != -1) {
     int base = lua_gettop(L);
     if (status != LUA_OK) {
