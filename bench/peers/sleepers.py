@@ -18,7 +18,8 @@ async def main(n):
 
 
 if __name__ == "__main__":
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000000
+    numbers = [a for a in sys.argv[1:] if a.isdigit()]
+    n = int(numbers[0]) if numbers else 1000000
     if "--uvloop" in sys.argv:
         import uvloop
         uvloop.install()
