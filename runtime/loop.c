@@ -229,7 +229,6 @@ static void shut_down(as_loop *loop) {
   lua_State *L = loop->L;
   int32_t i, n;
   as_task **list;
-  loop->closing = 1;
   list = as__loop_pending_tasks(L, loop, &n);
   for (i = 0; i < n; i++) report_task(L, loop, list[i], "cancelled pending task");
   for (i = 0; i < n; i++) {

@@ -35,12 +35,10 @@ typedef struct as_loop {
   int32_t live_tasks;      /* pending tasks == #anchors */
   int anchors_ref;         /* pending Task userdata, dense from 1 */
   int raises_ref;          /* task -> error to raise at its next suspension */
-  int names_ref;           /* task -> assigned name (weak keys) */
   int callbacks_ref;       /* task -> list of done callbacks, until it is done */
   int callback_queue_ref;  /* due callbacks: {task, fn} pairs, FIFO */
   int failures_ref;        /* failure record -> true (weak keys): errors to report */
   int32_t callback_head, callback_tail;
-  int closing;             /* shutting down: pending tasks are being cancelled */
   int interrupt_delivered; /* the main task has been cancelled by SIGINT */
 } as_loop;
 

@@ -141,18 +141,18 @@ void as__task_raise(lua_State *L, as_task *t) {
 }
 
 int as__task_cancel(lua_State *L, as_task *t) {
-  as_task *awaited;
-  if (t->state == AS_TASK_DONE) {
-    lua_pop(L, 1);
-    return 0;
+  int requested = t->state != AS_TASK_DONE;
+  /* As in asyncio, cancelling a task cancels the task it awaits, and so on
+   * down the chain. Waking a task clears what it awaits, so a cycle ends. */
+  while (t != NULL && t->state != AS_TASK_DONE) {
+    as_task *awaited = t->wait_kind == AS_WAIT_TASK ? t->wait_on : NULL;
+    t->flags |= AS_TASK_CANCEL_REQUESTED;
+    lua_pushvalue(L, -1);
+    as__task_raise(L, t);
+    t = awaited;
   }
-  awaited = t->wait_kind == AS_WAIT_TASK ? t->wait_on : NULL;
-  t->flags |= AS_TASK_CANCEL_REQUESTED;
-  if (awaited) lua_pushvalue(L, -1);
-  as__task_raise(L, t);
-  /* As in asyncio, cancelling a task cancels the task it awaits. */
-  if (awaited) as__task_cancel(L, awaited);
-  return 1;
+  lua_pop(L, 1);
+  return requested;
 }
 
 /* ---- finishing ---- */

@@ -296,3 +296,21 @@ describe("cleanup of an ending task", function()
     assert.is_truthy(t:traceback():find("cancel_spec.lua", 1, true))
   end)
 end)
+
+describe("cancelling the head of a long chain of awaiting tasks", function()
+  after_each(require("spec.helpers").cancel_leftovers)
+
+  it("cancels every task down the chain without exhausting the C stack", function()
+    local chain = {asched.spawn(function() asched.sleep(1000) end)}
+    for i = 2, 200000 do
+      local awaited = chain[i - 1]
+      chain[i] = asched.spawn(function() return awaited:await() end)
+    end
+    asched.sleep(0)                              -- every task now awaits the one before
+    assert.is_true(chain[#chain]:cancel())
+    asched.sleep(0)
+    for _, i in ipairs({1, 2, 100000, 200000}) do
+      assert.is_true(chain[i]:cancelled(), "task " .. i .. " of the chain")
+    end
+  end)
+end)
