@@ -57,11 +57,25 @@ int as__error_is(lua_State *L, int idx, const char *name) {
   return is;
 }
 
+static int tostring(lua_State *L) {
+  luaL_tolstring(L, 1, NULL);
+  return 1;
+}
+
 const char *as__error_message(lua_State *L, int idx) {
   int t = lua_type(L, idx);
-  if (t == LUA_TSTRING || t == LUA_TNUMBER || luaL_getmetafield(L, idx, "__tostring") != LUA_TNIL) {
-    if (t != LUA_TSTRING && t != LUA_TNUMBER) lua_pop(L, 1);
-    return luaL_tolstring(L, idx, NULL);
+  idx = lua_absindex(L, idx);
+  if (t == LUA_TSTRING || t == LUA_TNUMBER) return lua_pushstring(L, lua_tostring(L, idx));
+  if (luaL_getmetafield(L, idx, "__tostring") == LUA_TNIL)
+    return lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, idx));
+  lua_pop(L, 1);
+  /* A __tostring that fails must not take the scheduler down with it. */
+  lua_pushcfunction(L, tostring);
+  lua_pushvalue(L, idx);
+  if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_type(L, -1) != LUA_TSTRING) {
+    lua_pop(L, 1);
+    return lua_pushfstring(L, "(error object is a %s value whose __tostring failed)",
+                           luaL_typename(L, idx));
   }
-  return lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, idx));
+  return lua_tostring(L, -1);
 }

@@ -17,7 +17,8 @@ int as__error_raise(lua_State *L, const char *name, const char *fmt, ...);
 int as__error_is(lua_State *L, int idx, const char *name);
 
 /* Pushes a printable message for any error value: tostring for strings,
- * numbers and values with __tostring, else "(error object is a T value)". */
+ * numbers and values with __tostring (called in protected mode), else
+ * "(error object is a T value)". */
 const char *as__error_message(lua_State *L, int idx);
 
 /* Creates the metatable (once per state). */

@@ -272,14 +272,14 @@ static void push_failure_record(lua_State *L, as_loop *loop, as_task *t, int err
 static void fail(as_loop *loop, as_task *t, lua_State *co) {
   lua_State *L = loop->L;
   int cancelled, status;
-  const char *msg = as__error_message(co, -1);
-  luaL_traceback(L, co, msg, 0);
-  lua_pop(co, 1);
   lua_pushvalue(co, -1);
-  lua_xmove(co, L, 1);                 /* L: traceback error */
+  lua_xmove(co, L, 1);                 /* the error, also left on co for __close */
+  luaL_traceback(L, co, as__error_message(L, -1), 0);
+  lua_remove(L, -2);
+  lua_insert(L, -2);                   /* L: traceback error */
   loop->current = t;                   /* cleanup code may ask who it is */
   loop->current_co = co;
-  status = lua_resetthread(co);        /* the error stays on co for __close */
+  status = lua_resetthread(co);
   loop->current = NULL;
   loop->current_co = NULL;
   if (status != LUA_OK) {
