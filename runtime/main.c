@@ -217,6 +217,8 @@ static int pmain(lua_State *L) {
   luaL_requiref(L, "asched", luaopen_asched, 1);
   lua_pop(L, 1);
   create_arg_table(L, argv, argc, script);
+  /* lua.c picks the generational collector; with a million parked coroutines
+   * (old objects whose stacks keep changing) it ran W1 at half the speed. */
   lua_gc(L, LUA_GCINC, 200, 100, 0);
   if (!(flags & HAS_UPPER_E) && run_init(L) != LUA_OK) return 0;
   if (!run_args(L, argv, script ? script : argc)) return 0;
