@@ -6,6 +6,11 @@
 #include "bindings.h"
 #include "errors.h"
 #include "loop.h"
+#include "scope.h"
+#include "waitset.h"
+
+extern const char as__combine_lua[];
+extern const size_t as__combine_lua_size;
 
 static int is_callable(lua_State *L, int idx) {
   if (lua_type(L, idx) == LUA_TFUNCTION) return 1;
@@ -72,6 +77,42 @@ static int l_all_tasks(lua_State *L) {
   return 1;
 }
 
+/* ---- what the Lua facade (combine.lua) is given ---- */
+
+static int prim_is_callable(lua_State *L) {
+  lua_pushboolean(L, is_callable(L, 1));
+  return 1;
+}
+
+/* check_in_task(name): raises "asched.<name>: not inside a task" and the like. */
+static int prim_check_in_task(lua_State *L) {
+  as__task_check_current(L, as_loop_of(L), luaL_checkstring(L, 1));
+  return 0;
+}
+
+/* new_error(name, message) -> an asched error object. */
+static int prim_new_error(lua_State *L) {
+  as__error_push(L, luaL_checkstring(L, 1), "%s", luaL_checkstring(L, 2));
+  return 1;
+}
+
+/* Runs combine.lua with the module table (on top) and its primitives. */
+static void open_facade(lua_State *L) {
+  int module = lua_gettop(L);
+  if (luaL_loadbuffer(L, as__combine_lua, as__combine_lua_size, "=[asched combine.lua]") != LUA_OK)
+    lua_error(L);
+  lua_pushvalue(L, module);
+  as__open_waitset(L);
+  as__open_scope(L);
+  lua_pushcfunction(L, prim_is_callable);
+  lua_setfield(L, -2, "is_callable");
+  lua_pushcfunction(L, prim_check_in_task);
+  lua_setfield(L, -2, "check_in_task");
+  lua_pushcfunction(L, prim_new_error);
+  lua_setfield(L, -2, "new_error");
+  lua_call(L, 2, 0);
+}
+
 LUAMOD_API int luaopen_asched(lua_State *L) {
   static const luaL_Reg functions[] = {
     {"run", l_run},
@@ -85,6 +126,7 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
   luaL_newlib(L, functions);
   as__open_task(L);
   as__open_time(L);
+  open_facade(L);
   lua_pushliteral(L, ASCHED_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "interrupt.h"
+#include "scope.h"
 
 /* After this many passes over a ready queue that never empties (tasks that
  * keep yielding with sleep(0)), due timers and I/O get a turn anyway. */
@@ -112,19 +113,36 @@ static void run_ready(as_loop *loop) {
   }
 }
 
-/* Wakes every task sleeping until the earliest deadline, if that deadline has
- * come (under virtual time the clock first jumps to it, unless real work is
- * pending). Later deadlines wait for the next call. Returns 1 if it fired. */
+/* The earliest timer of both heaps, or NULL; *is_scope says which heap. */
+static as_timer *earliest_timer(as_loop *loop, int *is_scope) {
+  as_timer *task_timer = as_timer_heap_min(&loop->timers);
+  as_timer *scope_timer = as_timer_heap_min(&loop->scope_timers);
+  *is_scope = scope_timer && (!task_timer || as_timer_earlier(scope_timer, task_timer));
+  return *is_scope ? scope_timer : task_timer;
+}
+
+/* Fires every timer of the earliest deadline, in the order they were set, if
+ * that deadline has come (under virtual time the clock first jumps to it,
+ * unless real work is pending): sleeping tasks wake, timeout scopes expire.
+ * Later deadlines wait for the next call. Returns 1 if it fired. */
 static int fire_due_deadline(as_loop *loop) {
-  as_timer *min = as_timer_heap_min(&loop->timers);
+  int is_scope;
+  as_timer *min = earliest_timer(loop, &is_scope);
   uint64_t deadline;
   if (min == NULL) return 0;
   deadline = min->deadline;
   if (loop->clock.is_virtual && !uv_loop_alive(&loop->uv))
     as_clock_advance(&loop->clock, deadline);
   if (deadline > as_clock_now(&loop->clock)) return 0;
-  while ((min = as_timer_heap_min(&loop->timers)) != NULL && min->deadline == deadline)
-    as__task_wake(loop, as_container_of(min, as_task, link.timer));
+  while ((min = earliest_timer(loop, &is_scope)) != NULL && min->deadline == deadline) {
+    if (is_scope) {
+      as_scope *s = as_container_of(min, as_scope, timer);
+      as_timer_heap_remove(&loop->scope_timers, min);
+      as__scope_expire(loop->L, loop, s);
+    } else {
+      as__task_wake(loop, as_container_of(min, as_task, link.timer));
+    }
+  }
   return 1;
 }
 
@@ -133,7 +151,8 @@ static void on_wakeup(uv_timer_t *timer) { (void)timer; }
 /* Blocks in libuv until a timer is due or real I/O completes. Returns 0 when
  * nothing at all could ever wake a task. */
 static int wait_for_events(as_loop *loop) {
-  as_timer *min = as_timer_heap_min(&loop->timers);
+  int is_scope;
+  as_timer *min = earliest_timer(loop, &is_scope);
   if (min && !loop->clock.is_virtual) {
     uint64_t now = as_clock_now(&loop->clock);
     uint64_t ms = min->deadline > now ? (min->deadline - now + 999999) / 1000000 : 0;
@@ -307,6 +326,7 @@ static void open_loop(lua_State *L, as_loop *loop, const as_run_options *opts) {
   loop->L = L;
   as_clock_init(&loop->clock, opts->virtual_time);
   as_timer_heap_init(&loop->timers);
+  as_timer_heap_init(&loop->scope_timers);
   as_ready_init(&loop->ready);
   uv_loop_init(&loop->uv);
   uv_timer_init(&loop->uv, &loop->wakeup);
@@ -315,6 +335,7 @@ static void open_loop(lua_State *L, as_loop *loop, const as_run_options *opts) {
   loop->callbacks_ref = new_table_ref(L, NULL);
   loop->callback_queue_ref = new_table_ref(L, NULL);
   loop->failures_ref = new_table_ref(L, "k");
+  loop->scopes_ref = new_table_ref(L, NULL);
   lua_pushlightuserdata(L, loop);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &loop_key);
 }
@@ -345,6 +366,7 @@ static void close_loop(lua_State *L, as_loop *loop) {
   luaL_unref(L, LUA_REGISTRYINDEX, loop->callbacks_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->callback_queue_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->failures_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->scopes_ref);
   lua_pushnil(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &loop_key);
   free(loop);

@@ -25,7 +25,9 @@ typedef struct as_loop {
   uv_timer_t wakeup;       /* real time: armed for the earliest deadline */
   uv_async_t interrupt;    /* the asched program: SIGINT reaches the loop */
   as_clock clock;
-  as_timer_heap timers;
+  as_timer_heap timers;     /* sleeping tasks (node in the task) */
+  as_timer_heap scope_timers; /* timeout scopes (node in the as_scope) */
+  uint64_t timer_seq;       /* numbers every timer of both heaps */
   as_ready_queue ready;
   as_task *current;        /* the task inside lua_resume, or NULL */
   lua_State *current_co;   /* and its coroutine */
@@ -38,6 +40,7 @@ typedef struct as_loop {
   int callbacks_ref;       /* task -> list of done callbacks, until it is done */
   int callback_queue_ref;  /* due callbacks: {task, fn} pairs, FIFO */
   int failures_ref;        /* failure record -> true (weak keys): errors to report */
+  int scopes_ref;          /* task -> its innermost open timeout scope */
   int32_t callback_head, callback_tail;
   int interrupt_delivered; /* the main task has been cancelled by SIGINT */
 } as_loop;

@@ -8,6 +8,8 @@
 
 #include "errors.h"
 #include "loop.h"
+#include "scope.h"
+#include "waitset.h"
 
 #define FAILURE_METATABLE "asched.TaskFailure"
 
@@ -171,6 +173,7 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
     lua_pop(L, 1);
   }
   t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED);
+  if (t->flags & AS_TASK_IN_SCOPE) as__scope_task_done(L, loop, t);
   while ((n = as_list_first(&t->waiters)) != NULL) {
     as_waiter *w = as_container_of(n, as_waiter, node);
     as_list_remove(n);
@@ -416,6 +419,11 @@ void as__task_push_wait_description(lua_State *L, as_loop *loop, as_task *t) {
       break;
     case AS_WAIT_FOREVER:
       snprintf(what, sizeof what, "sleeping forever");
+      break;
+    case AS_WAIT_SET:
+      as__waitset_push_description(L, t->wait_on);
+      snprintf(what, sizeof what, "waiting on %s", lua_tostring(L, -1));
+      lua_pop(L, 1);
       break;
     case AS_WAIT_TASK:
       as__task_push(L, loop, t->wait_on);

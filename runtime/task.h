@@ -37,6 +37,7 @@ typedef enum as_wait_kind {
   AS_WAIT_YIELD,   /* sleep(0): only waiting for its turn */
   AS_WAIT_SLEEP,   /* a timer; `timer.deadline` says until when */
   AS_WAIT_TASK,    /* awaiting `wait_on`, another task */
+  AS_WAIT_SET,     /* waiting on `wait_on`, a wait set (gather, wait, ...) */
   AS_WAIT_FOREVER  /* a sleep too long for the clock: only a cancel ends it */
 } as_wait_kind;
 
@@ -47,7 +48,8 @@ enum {
   AS_TASK_PENDING_RAISE = 1 << 2, /* an error waits in loop->raises for its next suspension point */
   AS_TASK_CANCEL_REQUESTED = 1 << 3, /* that error is a cancellation */
   AS_TASK_HAS_CALLBACKS = 1 << 4,  /* done callbacks wait in loop->callbacks */
-  AS_TASK_HAS_NAME = 1 << 5        /* a name was assigned (in loop->names) */
+  AS_TASK_HAS_NAME = 1 << 5,       /* a name was assigned (in "asched.names") */
+  AS_TASK_IN_SCOPE = 1 << 6        /* timeout scopes are open (loop->scopes) */
 };
 
 /* Allocated by Lua as the Task userdata (its one user value holds the coroutine

@@ -2,7 +2,7 @@
  * binary tree of pointers (the shape of libuv's heap-inl.h). Touches no Lua. */
 #include "timer_heap.h"
 
-static int earlier(const as_timer *a, const as_timer *b) {
+int as_timer_earlier(const as_timer *a, const as_timer *b) {
   if (a->deadline != b->deadline) return a->deadline < b->deadline;
   return a->seq < b->seq;
 }
@@ -10,7 +10,6 @@ static int earlier(const as_timer *a, const as_timer *b) {
 void as_timer_heap_init(as_timer_heap *h) {
   h->min = NULL;
   h->count = 0;
-  h->next_seq = 0;
 }
 
 /* Swaps the tree positions of `parent` and its direct `child`; only the links
@@ -58,24 +57,24 @@ static as_timer **slot_of(as_timer_heap *h, size_t n, as_timer **parent) {
 }
 
 static void sift_up(as_timer_heap *h, as_timer *t) {
-  while (t->parent && earlier(t, t->parent)) swap_with_child(h, t->parent, t);
+  while (t->parent && as_timer_earlier(t, t->parent)) swap_with_child(h, t->parent, t);
 }
 
 static void sift_down(as_timer_heap *h, as_timer *t) {
   for (;;) {
     as_timer *smallest = t;
-    if (t->left && earlier(t->left, smallest)) smallest = t->left;
-    if (t->right && earlier(t->right, smallest)) smallest = t->right;
+    if (t->left && as_timer_earlier(t->left, smallest)) smallest = t->left;
+    if (t->right && as_timer_earlier(t->right, smallest)) smallest = t->right;
     if (smallest == t) return;
     swap_with_child(h, t, smallest);
   }
 }
 
-void as_timer_heap_insert(as_timer_heap *h, as_timer *t, uint64_t deadline) {
+void as_timer_heap_insert(as_timer_heap *h, as_timer *t, uint64_t deadline, uint64_t seq) {
   as_timer *parent;
   as_timer **slot = slot_of(h, h->count + 1, &parent);
   t->deadline = deadline;
-  t->seq = h->next_seq++;
+  t->seq = seq;
   t->left = t->right = NULL;
   t->parent = parent;
   *slot = t;

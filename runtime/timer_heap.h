@@ -6,8 +6,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/* A timer node. `deadline` is in nanoseconds on the loop clock; `seq` breaks
- * ties so equal deadlines fire in the order they were started. */
+/* A timer node. `deadline` is in nanoseconds on the loop clock; `seq`, given
+ * by the caller from one counter, breaks ties so equal deadlines fire in the
+ * order they were started, across every heap that shares the counter. */
 typedef struct as_timer {
   struct as_timer *left, *right, *parent;
   uint64_t deadline;
@@ -17,13 +18,16 @@ typedef struct as_timer {
 typedef struct as_timer_heap {
   as_timer *min;
   size_t count;
-  uint64_t next_seq;
 } as_timer_heap;
 
 void as_timer_heap_init(as_timer_heap *h);
 
-/* Links `t` with the given deadline. `t` must not be in the heap. O(log n). */
-void as_timer_heap_insert(as_timer_heap *h, as_timer *t, uint64_t deadline);
+/* Links `t` with the given deadline and sequence number. `t` must not be in
+ * the heap. O(log n). */
+void as_timer_heap_insert(as_timer_heap *h, as_timer *t, uint64_t deadline, uint64_t seq);
+
+/* True when `a` fires before `b`. */
+int as_timer_earlier(const as_timer *a, const as_timer *b);
 
 /* Unlinks `t`, which must be in the heap. O(log n). */
 void as_timer_heap_remove(as_timer_heap *h, as_timer *t);

@@ -7,6 +7,11 @@
 #define N 1000
 
 static as_timer nodes[N];
+static uint64_t seq;
+
+static void insert(as_timer_heap *h, as_timer *t, uint64_t deadline) {
+  as_timer_heap_insert(h, t, deadline, seq++);
+}
 
 /* Pops every node by removing the minimum, checking (deadline, seq) order. */
 static void drain_in_order(as_timer_heap *h, size_t expected) {
@@ -37,9 +42,9 @@ static void empty_heap_has_no_minimum(void) {
 static void minimum_is_the_earliest_deadline(void) {
   as_timer_heap h;
   as_timer_heap_init(&h);
-  as_timer_heap_insert(&h, &nodes[0], 30);
-  as_timer_heap_insert(&h, &nodes[1], 10);
-  as_timer_heap_insert(&h, &nodes[2], 20);
+  insert(&h, &nodes[0], 30);
+  insert(&h, &nodes[1], 10);
+  insert(&h, &nodes[2], 20);
   CHECK(as_timer_heap_min(&h) == &nodes[1]);
   drain_in_order(&h, 3);
 }
@@ -48,7 +53,7 @@ static void equal_deadlines_fire_in_start_order(void) {
   as_timer_heap h;
   int i;
   as_timer_heap_init(&h);
-  for (i = 0; i < 100; i++) as_timer_heap_insert(&h, &nodes[i], 5);
+  for (i = 0; i < 100; i++) insert(&h, &nodes[i], 5);
   for (i = 0; i < 100; i++) {
     CHECK(as_timer_heap_min(&h) == &nodes[i]);
     as_timer_heap_remove(&h, &nodes[i]);
@@ -61,7 +66,7 @@ static void random_deadlines_come_out_sorted(void) {
   int i;
   srand(7);
   as_timer_heap_init(&h);
-  for (i = 0; i < N; i++) as_timer_heap_insert(&h, &nodes[i], (uint64_t)(rand() % 50));
+  for (i = 0; i < N; i++) insert(&h, &nodes[i], (uint64_t)(rand() % 50));
   CHECK(h.count == N);
   drain_in_order(&h, N);
 }
@@ -71,7 +76,7 @@ static void removing_any_node_keeps_the_order(void) {
   int i, removed = 0;
   srand(11);
   as_timer_heap_init(&h);
-  for (i = 0; i < N; i++) as_timer_heap_insert(&h, &nodes[i], (uint64_t)(rand() % 100));
+  for (i = 0; i < N; i++) insert(&h, &nodes[i], (uint64_t)(rand() % 100));
   for (i = 0; i < N; i += 3) {
     as_timer_heap_remove(&h, &nodes[i]);
     removed++;
@@ -92,7 +97,7 @@ static void interleaved_inserts_and_removals_stay_consistent(void) {
       as_timer_heap_remove(&h, &nodes[i]);
       count--;
     } else {
-      as_timer_heap_insert(&h, &nodes[i], (uint64_t)(rand() % 1000));
+      insert(&h, &nodes[i], (uint64_t)(rand() % 1000));
       count++;
     }
     in_heap[i] = !in_heap[i];
@@ -104,10 +109,10 @@ static void interleaved_inserts_and_removals_stay_consistent(void) {
 static void a_node_can_be_reinserted_after_removal(void) {
   as_timer_heap h;
   as_timer_heap_init(&h);
-  as_timer_heap_insert(&h, &nodes[0], 10);
-  as_timer_heap_insert(&h, &nodes[1], 20);
+  insert(&h, &nodes[0], 10);
+  insert(&h, &nodes[1], 20);
   as_timer_heap_remove(&h, &nodes[0]);
-  as_timer_heap_insert(&h, &nodes[0], 30);
+  insert(&h, &nodes[0], 30);
   CHECK(as_timer_heap_min(&h) == &nodes[1]);
   drain_in_order(&h, 2);
 }

@@ -1,0 +1,251 @@
+/* waitset.c -- see waitset.h. A WaitSet registers one member (an as_waiter)
+ * per task of its list; a finished task's member moves to the set's done
+ * queue, so completions are read back in the order they happened, and the
+ * waiting task is woken only when what it waits for has happened:
+ *   next()       the next completion, or the deadline;
+ *   wait_all(s)  every task done, or the first failure (s), or the deadline.
+ * The deadline rides on the waiting task's own timer node. Members live in
+ * the userdata, which unlinks them when closed or collected. */
+#include "waitset.h"
+
+#include <lauxlib.h>
+#include <string.h>
+
+#include "errors.h"
+#include "loop.h"
+
+enum { WAKE_ON_NEXT, WAKE_ON_ALL };
+enum { STOP_NEVER, STOP_ON_ERROR, STOP_ON_FAILURE }; /* failure: error or cancelled */
+
+typedef struct as_waitset as_waitset;
+
+typedef struct member {
+  as_waiter waiter;      /* in its task's waiters, then in the set's done queue */
+  as_waitset *set;
+} member;
+
+/* A userdata; user values: 1 the list of tasks, 2 the waiting Task while one
+ * waits (so the pointer below stays valid), 3 the label. */
+struct as_waitset {
+  as_list done;           /* members whose task finished, in completion order */
+  int32_t count, remaining;
+  int32_t first_error, first_failure; /* 1-based member index, 0: none yet */
+  uint64_t deadline;      /* AS_NEVER: none */
+  as_task *waiting;
+  uint8_t wake_on, stop_on, closed;
+  member members[];
+};
+
+static as_waitset *check_set(lua_State *L) {
+  return luaL_checkudata(L, 1, AS_WAITSET_METATABLE);
+}
+
+static int stop_condition_met(const as_waitset *ws) {
+  return (ws->stop_on == STOP_ON_ERROR && ws->first_error) ||
+         (ws->stop_on == STOP_ON_FAILURE && ws->first_failure);
+}
+
+static void record_done(as_waitset *ws, member *m, const as_task *done) {
+  int32_t index = (int32_t)(m - ws->members) + 1;
+  as_list_push_back(&ws->done, &m->waiter.node);
+  ws->remaining--;
+  if (done->outcome == AS_OUTCOME_ERROR && !ws->first_error) ws->first_error = index;
+  if (done->outcome != AS_OUTCOME_OK && !ws->first_failure) ws->first_failure = index;
+}
+
+static void member_done(as_loop *loop, as_waiter *w, as_task *done) {
+  member *m = as_container_of(w, member, waiter);
+  as_waitset *ws = m->set;
+  record_done(ws, m, done);
+  if (ws->waiting == NULL) return;
+  if (ws->wake_on == WAKE_ON_NEXT || ws->remaining == 0 || stop_condition_met(ws))
+    as__task_wake(loop, ws->waiting);
+}
+
+/* waitset(tasks, label) -> WaitSet over the Task values tasks[1..#tasks]. */
+static int waitset_new(lua_State *L) {
+  int32_t i, n;
+  as_waitset *ws;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checkstring(L, 2);
+  n = (int32_t)luaL_len(L, 1);
+  ws = lua_newuserdatauv(L, sizeof *ws + sizeof(member) * (size_t)n, 3);
+  memset(ws, 0, sizeof *ws);
+  as_list_init(&ws->done);
+  ws->count = ws->remaining = n;
+  ws->deadline = AS_NEVER;
+  luaL_setmetatable(L, AS_WAITSET_METATABLE);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  lua_pushvalue(L, 2);
+  lua_setiuservalue(L, -2, 3);
+  for (i = 0; i < n; i++) {
+    member *m = &ws->members[i];
+    as_task *t;
+    lua_rawgeti(L, 1, i + 1);
+    t = luaL_checkudata(L, -1, AS_TASK_METATABLE);
+    lua_pop(L, 1);
+    m->set = ws;
+    m->waiter.notify = member_done;
+    as_list_init(&m->waiter.node);
+    if (t->state == AS_TASK_DONE) record_done(ws, m, t);
+    else as_list_push_back(&t->waiters, &m->waiter.node);
+  }
+  return 1;
+}
+
+/* set_deadline(seconds | nil): from now; nil removes it. */
+static int waitset_set_deadline(lua_State *L) {
+  as_waitset *ws = check_set(L);
+  as_loop *loop = as_loop_of(L);
+  if (lua_isnoneornil(L, 2)) {
+    ws->deadline = AS_NEVER;
+  } else {
+    double seconds = luaL_checknumber(L, 2);
+    uint64_t duration = as_clock_duration(seconds > 0 ? seconds : 0);
+    ws->deadline = duration == AS_NEVER ? AS_NEVER : as__loop_now(loop) + duration;
+  }
+  return 0;
+}
+
+/* Unlinks every member: from its task, or from the done queue. O(n). */
+static int waitset_close(lua_State *L) {
+  as_waitset *ws = check_set(L);
+  int32_t i;
+  if (ws->closed) return 0;
+  ws->closed = 1;
+  for (i = 0; i < ws->count; i++) as_list_remove(&ws->members[i].waiter.node);
+  return 0;
+}
+
+/* Pushes the task of the oldest unread completion and forgets it. */
+static void push_next_done(lua_State *L, as_waitset *ws) {
+  as_list *n = as_list_first(&ws->done);
+  member *m = as_container_of(n, member, waiter.node);
+  as_list_remove(n);
+  lua_getiuservalue(L, 1, 1);
+  lua_rawgeti(L, -1, (lua_Integer)(m - ws->members) + 1);
+  lua_remove(L, -2);
+}
+
+static int deadline_passed(lua_State *L, const as_waitset *ws) {
+  return ws->deadline != AS_NEVER && as__loop_now(as_loop_of(L)) >= ws->deadline;
+}
+
+/* Suspends the running task on the set until `wake_on` is met or the deadline. */
+static int wait_on_set(lua_State *L, as_waitset *ws, int wake_on, lua_KFunction k) {
+  as_loop *loop = as_loop_of(L);
+  const char *label;
+  as_task *t;
+  lua_getiuservalue(L, 1, 3);
+  label = lua_tostring(L, -1);
+  t = as__task_check_current(L, loop, label);
+  lua_pop(L, 1);
+  if (ws->closed || ws->waiting) return luaL_error(L, "asched.%s: wait set in use", label);
+  lua_settop(L, 2);
+  ws->wake_on = (uint8_t)wake_on;
+  ws->waiting = t;
+  as__task_push(L, loop, t);
+  lua_setiuservalue(L, 1, 2);
+  t->wait_kind = AS_WAIT_SET;
+  t->wait_on = ws;
+  if (ws->deadline != AS_NEVER) {
+    as_timer_heap_insert(&loop->timers, &t->link.timer, ws->deadline, loop->timer_seq++);
+    t->flags |= AS_TASK_IN_TIMERS;
+  }
+  return as__task_suspend(L, t, k, (lua_KContext)t);
+}
+
+static void stop_waiting(lua_State *L, as_waitset *ws, as_task *t) {
+  ws->waiting = NULL;
+  lua_pushnil(L);
+  lua_setiuservalue(L, 1, 2);
+  as__task_check_raise(L, t);
+}
+
+/* next() -> the next finished Task in completion order; false when the
+ * deadline passed first; nil when every task has been returned. Suspends. */
+static int next_result(lua_State *L, as_waitset *ws) {
+  if (!as_list_empty(&ws->done)) {
+    push_next_done(L, ws);
+    return 1;
+  }
+  if (ws->remaining == 0) return 0;
+  lua_pushboolean(L, 0);
+  return 1;
+}
+
+static int next_resumed(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  stop_waiting(L, check_set(L), (as_task *)ctx);
+  return next_result(L, check_set(L));
+}
+
+static int waitset_next(lua_State *L) {
+  as_waitset *ws = check_set(L);
+  if (!as_list_empty(&ws->done) || ws->remaining == 0 || deadline_passed(L, ws))
+    return next_result(L, ws);
+  return wait_on_set(L, ws, WAKE_ON_NEXT, next_resumed);
+}
+
+/* wait_all(stop_on) -> the first failed Task (stop_on "error": an error;
+ * "failure": an error or a cancellation); true when every task is done; false
+ * when the deadline passed first. Suspends. */
+static int all_result(lua_State *L, as_waitset *ws) {
+  if (stop_condition_met(ws)) {
+    lua_getiuservalue(L, 1, 1);
+    lua_rawgeti(L, -1, ws->stop_on == STOP_ON_ERROR ? ws->first_error : ws->first_failure);
+    return 1;
+  }
+  lua_pushboolean(L, ws->remaining == 0);
+  return 1;
+}
+
+static int all_resumed(lua_State *L, int status, lua_KContext ctx) {
+  (void)status;
+  stop_waiting(L, check_set(L), (as_task *)ctx);
+  return all_result(L, check_set(L));
+}
+
+static int waitset_wait_all(lua_State *L) {
+  static const char *const stops[] = {"never", "error", "failure", NULL};
+  as_waitset *ws = check_set(L);
+  ws->stop_on = (uint8_t)luaL_checkoption(L, 2, "never", stops);
+  if (stop_condition_met(ws) || ws->remaining == 0 || deadline_passed(L, ws))
+    return all_result(L, ws);
+  return wait_on_set(L, ws, WAKE_ON_ALL, all_resumed);
+}
+
+static int is_task(lua_State *L) {
+  lua_pushboolean(L, luaL_testudata(L, 1, AS_TASK_METATABLE) != NULL);
+  return 1;
+}
+
+void as__waitset_push_description(lua_State *L, void *set) {
+  as_waitset *ws = set;
+  lua_pushfstring(L, "%d of %d tasks pending", (int)ws->remaining, (int)ws->count);
+}
+
+void as__open_waitset(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"set_deadline", waitset_set_deadline},
+    {"next", waitset_next},
+    {"wait_all", waitset_wait_all},
+    {"close", waitset_close},
+    {NULL, NULL}
+  };
+  if (luaL_newmetatable(L, AS_WAITSET_METATABLE)) {
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, waitset_close);
+    lua_setfield(L, -2, "__gc");
+    lua_pushcfunction(L, waitset_close);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_pop(L, 1);
+  lua_createtable(L, 0, 2);
+  lua_pushcfunction(L, waitset_new);
+  lua_setfield(L, -2, "waitset");
+  lua_pushcfunction(L, is_task);
+  lua_setfield(L, -2, "is_task");
+}

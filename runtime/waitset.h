@@ -1,0 +1,20 @@
+/* waitset.h -- the one waiting mechanism of gather, as_completed, wait,
+ * wait_for and shield: the running task waits on a list of tasks, with an
+ * optional deadline, and is woken by the first completion that matters. */
+#ifndef ASCHED_WAITSET_H
+#define ASCHED_WAITSET_H
+
+#include <lua.h>
+
+#include "task.h"
+
+#define AS_WAITSET_METATABLE "asched.WaitSet"
+
+/* Creates the WaitSet metatable and pushes a table of the facade's
+ * primitives: waitset(tasks, label) and the methods on it. */
+void as__open_waitset(lua_State *L);
+
+/* Pushes "in <label> (k of n pending)" for a task waiting on `set`. */
+void as__waitset_push_description(lua_State *L, void *set);
+
+#endif
