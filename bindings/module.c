@@ -99,7 +99,7 @@ static int prim_new_error(lua_State *L) {
 /* Runs combine.lua with the module table (on top) and its primitives. */
 static void open_facade(lua_State *L) {
   int module = lua_gettop(L);
-  if (luaL_loadbuffer(L, as__combine_lua, as__combine_lua_size, "=[asched combine.lua]") != LUA_OK)
+  if (luaL_loadbuffer(L, as__combine_lua, as__combine_lua_size, AS_INTERNAL_CHUNK " combine.lua]") != LUA_OK)
     lua_error(L);
   lua_pushvalue(L, module);
   as__open_waitset(L);

@@ -397,13 +397,14 @@ void as__task_push_name(lua_State *L, int idx, as_task *t) {
   lua_pushfstring(L, "task-%d", (int)t->id);
 }
 
-/* Pushes "file:line" of the innermost Lua function of a suspended coroutine. */
+/* Pushes "file:line" of the innermost Lua function of a suspended coroutine
+ * that is the user's: asched's own chunks (named "=[asched ...]") are skipped. */
 static void push_where(lua_State *L, lua_State *co) {
   lua_Debug ar;
   int level;
   for (level = 0; lua_getstack(co, level, &ar); level++) {
     lua_getinfo(co, "Sl", &ar);
-    if (ar.currentline > 0) {
+    if (ar.currentline > 0 && strncmp(ar.source, AS_INTERNAL_CHUNK, sizeof AS_INTERNAL_CHUNK - 1) != 0) {
       lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
       return;
     }

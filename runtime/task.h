@@ -72,6 +72,9 @@ typedef struct as_task {
 
 #define AS_TASK_METATABLE "asched.Task"
 
+/* Chunks of asched's own Lua code are named "=[asched ...]". */
+#define AS_INTERNAL_CHUNK "=[asched"
+
 /* Spawns the function at `L`'s stack index `fidx` with the `nargs` values
  * above it (consumed). Pushes the Task and returns it, queued to start. */
 as_task *as__task_spawn(lua_State *L, struct as_loop *loop, int fidx, int nargs);

@@ -223,7 +223,7 @@ static int is_task(lua_State *L) {
 
 void as__waitset_push_description(lua_State *L, void *set) {
   as_waitset *ws = set;
-  lua_pushfstring(L, "%d of %d tasks pending", (int)ws->remaining, (int)ws->count);
+  lua_pushfstring(L, "%d of %d tasks", (int)ws->remaining, (int)ws->count);
 }
 
 void as__open_waitset(lua_State *L) {

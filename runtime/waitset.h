@@ -14,7 +14,7 @@
  * primitives: waitset(tasks, label) and the methods on it. */
 void as__open_waitset(lua_State *L);
 
-/* Pushes "in <label> (k of n pending)" for a task waiting on `set`. */
+/* Pushes "k of n tasks" (k still pending) for a task waiting on `set`. */
 void as__waitset_push_description(lua_State *L, void *set);
 
 #endif
