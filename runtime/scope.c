@@ -36,8 +36,6 @@ as_scope *as__scope_open(lua_State *L, as_loop *loop, as_task *t, uint64_t durat
   as_scope *s = lua_newuserdatauv(L, sizeof *s, 2);
   memset(s, 0, sizeof *s);
   luaL_setmetatable(L, AS_SCOPE_METATABLE);
-  as__error_push(L, "CancelledError", "the deadline of a timeout scope passed");
-  lua_setiuservalue(L, -2, 1);
   s->outer = push_innermost(L, loop, t);
   lua_setiuservalue(L, -2, 2);
   lua_pushvalue(L, -1);
@@ -115,7 +113,9 @@ void as__scope_expire(lua_State *L, as_loop *loop, as_scope *s) {
     lua_remove(L, -2);
   }
   if (raise) {
-    lua_getiuservalue(L, -1, 1);
+    as__error_push(L, "CancelledError", "the deadline of a timeout scope passed");
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, -3, 1);           /* created only now: most scopes never expire */
     t->flags |= AS_TASK_CANCEL_REQUESTED;
     as__task_raise(L, t);
   }

@@ -12,7 +12,8 @@
 struct as_loop;
 
 /* Lives in a userdata (metatable AS_SCOPE_METATABLE) whose user values are
- * 1: its CancelledError, 2: the enclosing scope of the same task (or nil).
+ * 1: its CancelledError once it has expired (else nil), 2: the enclosing
+ * scope of the same task (or nil).
  * While active it is reachable from loop->scopes[task] (the innermost), so
  * it is never collected while its timer is in loop->scope_timers. */
 typedef struct as_scope {
