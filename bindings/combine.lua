@@ -17,25 +17,9 @@ local asched, prim = ...
 local waitset, is_task, is_callable = prim.waitset, prim.is_task, prim.is_callable
 local scope_open, scope_close = prim.scope_open, prim.scope_close
 local check_in_task, new_error = prim.check_in_task, prim.new_error
+local arg_error, type_name = prim.arg_error, prim.type_name
 local spawn = asched.spawn
 local error, pcall, type, format = error, pcall, type, string.format
-local getinfo = debug and debug.getinfo
-local this_chunk = getinfo and getinfo(1, "S").source
-
--- Raises "bad argument #n to 'fname' (msg)" where Lua's own argument errors
--- point: at the call of the API function, the first frame outside this chunk.
-local function arg_error(n, fname, msg)
-  local level = 2
-  while getinfo and getinfo(level, "S") and getinfo(level, "S").source == this_chunk do
-    level = level + 1
-  end
-  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), level)
-end
-
-local function type_name(value)
-  local mt = getmetatable(value)
-  return type(mt) == "table" and type(mt.__name) == "string" and mt.__name or type(value)
-end
 
 -- Checks a list of tasks and functions (argument 1 of `fname`) and returns a
 -- new list of tasks, the functions spawned, only once every item is valid.

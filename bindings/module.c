@@ -2,15 +2,17 @@
  * version; luaopen_asched gathers what the other binding files register. */
 #include <lauxlib.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bindings.h"
 #include "errors.h"
 #include "loop.h"
 #include "scope.h"
+#include "waitq.h"
 #include "waitset.h"
 
-extern const char as__combine_lua[];
-extern const size_t as__combine_lua_size;
+extern const char as__combine_lua[], as__sync_lua[];
+extern const size_t as__combine_lua_size, as__sync_lua_size;
 
 static int is_callable(lua_State *L, int idx) {
   if (lua_type(L, idx) == LUA_TFUNCTION) return 1;
@@ -90,27 +92,70 @@ static int prim_check_in_task(lua_State *L) {
   return 0;
 }
 
+/* type_name(v) -> v's type as Lua's own errors say it (its __name if any). */
+static int prim_type_name(lua_State *L) {
+  luaL_checkany(L, 1);
+  if (luaL_getmetafield(L, 1, "__name") == LUA_TSTRING) return 1;
+  lua_pushstring(L, luaL_typename(L, 1));
+  return 1;
+}
+
+/* arg_error(n, fname, msg): raises "bad argument #n to 'fname' (msg)" with the
+ * position of the call to the API function, the first frame outside asched's
+ * own chunks -- where Lua's own argument errors point. */
+static int prim_arg_error(lua_State *L) {
+  lua_Debug ar;
+  int level = 1;
+  int n = (int)luaL_checkinteger(L, 1);
+  const char *fname = luaL_checkstring(L, 2), *msg = luaL_checkstring(L, 3);
+  while (lua_getstack(L, level, &ar)) {
+    lua_getinfo(L, "S", &ar);
+    if (ar.what[0] != 'C' &&
+        strncmp(ar.source, AS_INTERNAL_CHUNK, sizeof AS_INTERNAL_CHUNK - 1) != 0) break;
+    level++;
+  }
+  luaL_where(L, level);
+  lua_pushfstring(L, "bad argument #%d to '%s' (%s)", n, fname, msg);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
 /* new_error(name, message) -> an asched error object. */
 static int prim_new_error(lua_State *L) {
   as__error_push(L, luaL_checkstring(L, 1), "%s", luaL_checkstring(L, 2));
   return 1;
 }
 
-/* Runs combine.lua with the module table (on top) and its primitives. */
+/* Runs each chunk of the Lua facade with the module table (on top) and the
+ * primitives it composes. */
 static void open_facade(lua_State *L) {
+  static const struct { const char *code; const size_t *size; const char *name; } chunks[] = {
+    {as__combine_lua, &as__combine_lua_size, AS_INTERNAL_CHUNK " combine.lua]"},
+    {as__sync_lua, &as__sync_lua_size, AS_INTERNAL_CHUNK " sync.lua]"},
+  };
   int module = lua_gettop(L);
-  if (luaL_loadbuffer(L, as__combine_lua, as__combine_lua_size, AS_INTERNAL_CHUNK " combine.lua]") != LUA_OK)
-    lua_error(L);
-  lua_pushvalue(L, module);
+  size_t i;
+  lua_newtable(L);
   as__open_waitset(L);
   as__open_scope(L);
+  as__open_waitq(L);
   lua_pushcfunction(L, prim_is_callable);
   lua_setfield(L, -2, "is_callable");
   lua_pushcfunction(L, prim_check_in_task);
   lua_setfield(L, -2, "check_in_task");
   lua_pushcfunction(L, prim_new_error);
   lua_setfield(L, -2, "new_error");
-  lua_call(L, 2, 0);
+  lua_pushcfunction(L, prim_type_name);
+  lua_setfield(L, -2, "type_name");
+  lua_pushcfunction(L, prim_arg_error);
+  lua_setfield(L, -2, "arg_error");
+  for (i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+    if (luaL_loadbuffer(L, chunks[i].code, *chunks[i].size, chunks[i].name) != LUA_OK) lua_error(L);
+    lua_pushvalue(L, module);
+    lua_pushvalue(L, module + 1);
+    lua_call(L, 2, 0);
+  }
+  lua_pop(L, 1);
 }
 
 LUAMOD_API int luaopen_asched(lua_State *L) {

@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "loop.h"
 #include "scope.h"
+#include "waitq.h"
 #include "waitset.h"
 
 #define FAILURE_METATABLE "asched.TaskFailure"
@@ -103,14 +104,28 @@ int as__task_suspend(lua_State *L, as_task *t, lua_KFunction k, lua_KContext ctx
   return lua_yieldk(L, 0, ctx, k);
 }
 
-void as__task_check_raise(lua_State *L, as_task *t) {
-  if (!(t->flags & AS_TASK_PENDING_RAISE)) return;
+int as__task_take_raise(lua_State *L, as_task *t) {
+  if (!(t->flags & AS_TASK_PENDING_RAISE)) return 0;
   t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED);
   as__loop_push_table(L, as_loop_of(L)->raises_ref);
   lua_rawgetp(L, -1, t);
   lua_pushnil(L);
   lua_rawsetp(L, -3, t);
-  lua_error(L);
+  lua_remove(L, -2);
+  return 1;
+}
+
+void as__task_check_raise(lua_State *L, as_task *t) {
+  if (as__task_take_raise(L, t)) lua_error(L);
+}
+
+void as__task_grant(lua_State *L, as_loop *loop, as_task *t) {
+  lua_State *co = as__task_coroutine(L, loop, t);
+  if (!lua_checkstack(co, 1)) luaL_error(L, "stack overflow handing a value to a task");
+  lua_xmove(L, co, 1);
+  t->nvalues = 1;
+  t->flags |= AS_TASK_GRANTED;
+  as__task_wake(loop, t);
 }
 
 /* Unlinks `t` from its timer or waiting list. */
@@ -327,13 +342,12 @@ void as__task_abandon(as_loop *loop, as_task *t) {
 void as__task_step(as_loop *loop, as_task *t) {
   lua_State *co;
   int nargs = 0, nresults = 0, status;
-  if (t->state == AS_TASK_NEW) {
-    if (t->flags & AS_TASK_PENDING_RAISE) {
-      finish_cancelled_unstarted(loop->L, loop, t);
-      return;
-    }
-    nargs = t->nvalues;
+  if (t->state == AS_TASK_NEW && (t->flags & AS_TASK_PENDING_RAISE)) {
+    finish_cancelled_unstarted(loop->L, loop, t);
+    return;
   }
+  nargs = t->nvalues;       /* new: its arguments; suspended: what a grant handed over */
+  t->nvalues = 0;
   co = as__task_coroutine(loop->L, loop, t);
   t->state = AS_TASK_RUNNING;
   loop->current = t;
@@ -425,6 +439,9 @@ void as__task_push_wait_description(lua_State *L, as_loop *loop, as_task *t) {
       as__waitset_push_description(L, t->wait_on);
       snprintf(what, sizeof what, "waiting on %s", lua_tostring(L, -1));
       lua_pop(L, 1);
+      break;
+    case AS_WAIT_QUEUE:
+      snprintf(what, sizeof what, "waiting on %s", as__waitq_label(t->wait_on));
       break;
     case AS_WAIT_TASK:
       as__task_push(L, loop, t->wait_on);

@@ -38,6 +38,7 @@ typedef enum as_wait_kind {
   AS_WAIT_SLEEP,   /* a timer; `timer.deadline` says until when */
   AS_WAIT_TASK,    /* awaiting `wait_on`, another task */
   AS_WAIT_SET,     /* waiting on `wait_on`, a wait set (gather, wait, ...) */
+  AS_WAIT_QUEUE,   /* queued in `wait_on`, a wait queue (semaphore, lock, ...) */
   AS_WAIT_FOREVER  /* a sleep too long for the clock: only a cancel ends it */
 } as_wait_kind;
 
@@ -49,7 +50,8 @@ enum {
   AS_TASK_CANCEL_REQUESTED = 1 << 3, /* that error is a cancellation */
   AS_TASK_HAS_CALLBACKS = 1 << 4,  /* done callbacks wait in loop->callbacks */
   AS_TASK_HAS_NAME = 1 << 5,       /* a name was assigned (in "asched.names") */
-  AS_TASK_IN_SCOPE = 1 << 6        /* timeout scopes are open (loop->scopes) */
+  AS_TASK_IN_SCOPE = 1 << 6,       /* timeout scopes are open (loop->scopes) */
+  AS_TASK_GRANTED = 1 << 7         /* woken by as__task_grant, value on its stack */
 };
 
 /* Allocated by Lua as the Task userdata (its one user value holds the coroutine
@@ -66,7 +68,8 @@ typedef struct as_task {
   void *wait_on;        /* AS_WAIT_TASK: the awaited task */
   uint32_t id;          /* task-<id> */
   int32_t anchor;       /* index in loop->anchors while pending, else 0 */
-  int32_t nvalues;      /* NEW: arguments on `co`; DONE: number of results */
+  int32_t nvalues;      /* new: its arguments; suspended: values handed to it by a
+                           grant, for its next resume; done: number of results */
   uint8_t state, outcome, wait_kind, flags;
 } as_task;
 
@@ -89,6 +92,13 @@ int as__task_suspend(lua_State *L, as_task *t, lua_KFunction k, lua_KContext ctx
 
 /* In a continuation: raises the pending error (a cancellation) if there is one. */
 void as__task_check_raise(lua_State *L, as_task *t);
+
+/* In a continuation: pushes the pending error and returns 1, or returns 0. */
+int as__task_take_raise(lua_State *L, as_task *t);
+
+/* Wakes the suspended `t` and hands it the value on top of L (popped): its
+ * continuation finds it on its stack and AS_TASK_GRANTED set. */
+void as__task_grant(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* Detaches `t` from what it waits on and queues it to run. Idempotent. */
 void as__task_wake(struct as_loop *loop, as_task *t);

@@ -243,7 +243,6 @@ void as__open_waitset(lua_State *L) {
     lua_setfield(L, -2, "__close");
   }
   lua_pop(L, 1);
-  lua_createtable(L, 0, 2);
   lua_pushcfunction(L, waitset_new);
   lua_setfield(L, -2, "waitset");
   lua_pushcfunction(L, is_task);

@@ -10,8 +10,8 @@
 
 #define AS_WAITSET_METATABLE "asched.WaitSet"
 
-/* Creates the WaitSet metatable and pushes a table of the facade's
- * primitives: waitset(tasks, label) and the methods on it. */
+/* Creates the WaitSet metatable and adds waitset(tasks, label) and
+ * is_task(v) to the table on top (the facade's primitives). */
 void as__open_waitset(lua_State *L);
 
 /* Pushes "k of n tasks" (k still pending) for a task waiting on `set`. */

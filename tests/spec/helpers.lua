@@ -49,4 +49,46 @@ function helpers.assert_elapsed(seconds, t0, t1)
          string.format("expected %.9f s to have passed, but %.9f s did", seconds, elapsed))
 end
 
+-- A function that sleeps `seconds`, then returns the remaining arguments (nils kept).
+function helpers.returns_after(seconds, ...)
+  local values = table.pack(...)
+  return function()
+    asched.sleep(seconds)
+    return table.unpack(values, 1, values.n)
+  end
+end
+
+-- A function that sleeps `seconds`, then raises `err` unchanged (no position added).
+function helpers.fails_after(seconds, err)
+  return function()
+    asched.sleep(seconds)
+    error(err, 0)
+  end
+end
+
+-- The loop clock once every task is idle. It waits on a task that never finishes
+-- until the run gives up with a DeadlockError, which happens only when no timer is
+-- left: a timer left behind would first move the clock to its deadline. Call it
+-- once the spec's own tasks are finished or cancelled.
+function helpers.idle_clock()
+  local forever = asched.spawn(asched.sleep, math.huge)
+  local ok, err = pcall(forever.await, forever)
+  forever:cancel()
+  pcall(forever.await, forever)
+  assert(not ok and type(err) == "table" and err.name == "DeadlockError",
+         "expected a DeadlockError once every task was idle, got: " .. tostring(err))
+  return asched.now()
+end
+
+-- The message of an argument error raised by a call in the calling spec file,
+-- without the "file:line: " position prefix, which must name that file (so the
+-- error points at the user's call, as Lua's own argument errors do).
+function helpers.argument_error_message(err)
+  assert.equals("string", type(err), "expected a string error, got: " .. tostring(err))
+  local file = debug.getinfo(2, "S").short_src
+  local message, found = err:gsub("^" .. file:gsub("%p", "%%%0") .. ":%d+: ", "")
+  assert.equals(1, found, "no position prefix naming " .. file .. " in: " .. err)
+  return message
+end
+
 return helpers

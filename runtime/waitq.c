@@ -1,0 +1,116 @@
+/* waitq.c -- see waitq.h. A task waits at the back of the queue; grant(v)
+ * takes the task at the front, hands it v (a resume argument) and wakes it.
+ * Nothing is lost to cancellation: a waiter cancelled before its grant has
+ * simply left the queue (its wake-up unlinked it); one cancelled after its
+ * grant gets the grant back together with the error, so the primitive in
+ * Lua can pass it on before raising. A wait allocates nothing. */
+#include "waitq.h"
+
+#include <lauxlib.h>
+
+#include "loop.h"
+
+/* A userdata; user value 1: the label. */
+typedef struct as_waitq {
+  as_list waiters;      /* tasks, through link.waiter.node, oldest first */
+  const char *label;    /* the user value's string */
+} as_waitq;
+
+static as_waitq *check_waitq(lua_State *L) {
+  return luaL_checkudata(L, 1, AS_WAITQ_METATABLE);
+}
+
+const char *as__waitq_label(void *q) { return ((as_waitq *)q)->label; }
+
+/* waitq(label) -> a WaitQueue */
+static int waitq_new(lua_State *L) {
+  as_waitq *q;
+  luaL_checkstring(L, 1);
+  q = lua_newuserdatauv(L, sizeof *q, 1);
+  as_list_init(&q->waiters);
+  lua_pushvalue(L, 1);
+  q->label = lua_tostring(L, -1);
+  lua_setiuservalue(L, -2, 1);
+  luaL_setmetatable(L, AS_WAITQ_METATABLE);
+  return 1;
+}
+
+/* Returns (granted, value, err): (true, v) granted; (true, v, err) granted,
+ * then cancelled (or another error) before it ran: pass v on, then raise err;
+ * (false, nil, err): the error came first, nothing was granted. */
+static int wait_resumed(lua_State *L, int status, lua_KContext ctx) {
+  as_task *t = (as_task *)ctx;
+  int granted = (t->flags & AS_TASK_GRANTED) != 0;
+  (void)status;
+  t->flags &= ~AS_TASK_GRANTED;
+  if (!granted) lua_pushnil(L);            /* no value */
+  lua_pushboolean(L, granted);
+  lua_insert(L, -2);
+  return 2 + as__task_take_raise(L, t);
+}
+
+/* wait([name]) -> see wait_resumed. Suspends; `name` says which API function
+ * waits, for "asched.<name>: not inside a task". */
+static int waitq_wait(lua_State *L) {
+  as_waitq *q = check_waitq(L);
+  as_task *t = as__task_check_current(L, as_loop_of(L), luaL_optstring(L, 2, q->label));
+  lua_settop(L, 1);
+  t->wait_kind = AS_WAIT_QUEUE;
+  t->wait_on = q;
+  as_list_push_back(&q->waiters, &t->link.waiter.node);
+  return as__task_suspend(L, t, wait_resumed, (lua_KContext)t);
+}
+
+/* grant([value]) -> true when the oldest waiter was handed `value` and woken,
+ * false when nobody waits. */
+static int waitq_grant(lua_State *L) {
+  as_waitq *q = check_waitq(L);
+  as_list *first = as_list_first(&q->waiters);
+  lua_settop(L, 2);
+  if (first == NULL) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  as_list_remove(first);
+  as__task_grant(L, as_loop_of(L), as_container_of(first, as_task, link.waiter.node));
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* grant_all() -> how many waiters were woken (each with nil). */
+static int waitq_grant_all(lua_State *L) {
+  as_waitq *q = check_waitq(L);
+  as_loop *loop = as_loop_of(L);
+  as_list *first;
+  int n = 0;
+  while ((first = as_list_first(&q->waiters)) != NULL) {
+    as_list_remove(first);
+    lua_pushnil(L);
+    as__task_grant(L, loop, as_container_of(first, as_task, link.waiter.node));
+    n++;
+  }
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+static int waitq_empty(lua_State *L) {
+  lua_pushboolean(L, as_list_empty(&check_waitq(L)->waiters));
+  return 1;
+}
+
+void as__open_waitq(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"wait", waitq_wait},
+    {"grant", waitq_grant},
+    {"grant_all", waitq_grant_all},
+    {"empty", waitq_empty},
+    {NULL, NULL}
+  };
+  if (luaL_newmetatable(L, AS_WAITQ_METATABLE)) {
+    luaL_newlib(L, methods);
+    lua_setfield(L, -2, "__index");
+  }
+  lua_pop(L, 1);
+  lua_pushcfunction(L, waitq_new);
+  lua_setfield(L, -2, "waitq");
+}
