@@ -116,8 +116,7 @@ void as__scope_expire(lua_State *L, as_loop *loop, as_scope *s) {
     as__error_push(L, "CancelledError", "the deadline of a timeout scope passed");
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, -3, 1);           /* created only now: most scopes never expire */
-    t->flags |= AS_TASK_CANCEL_REQUESTED;
-    as__task_raise(L, t);
+    as__task_cancel(L, t);                 /* as a cancel would: the awaited task too */
   }
   lua_settop(L, top);
 }

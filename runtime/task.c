@@ -292,8 +292,12 @@ static void fail(as_loop *loop, as_task *t, lua_State *co) {
   int cancelled, status;
   lua_pushvalue(co, -1);
   lua_xmove(co, L, 1);                 /* the error, also left on co for __close */
-  luaL_traceback(L, co, as__error_message(L, -1), 0);
-  lua_remove(L, -2);
+  if (as__error_is(L, -1, "CancelledError")) {
+    lua_pushnil(L);                    /* a cancellation's traceback is never shown */
+  } else {
+    luaL_traceback(L, co, as__error_message(L, -1), 0);
+    lua_remove(L, -2);
+  }
   lua_insert(L, -2);                   /* L: traceback error */
   loop->current = t;                   /* cleanup code may ask who it is */
   loop->current_co = co;
@@ -439,6 +443,9 @@ void as__task_push_wait_description(lua_State *L, as_loop *loop, as_task *t) {
       as__waitset_push_description(L, t->wait_on);
       snprintf(what, sizeof what, "waiting on %s", lua_tostring(L, -1));
       lua_pop(L, 1);
+      break;
+    case AS_WAIT_THREAD:
+      snprintf(what, sizeof what, "waiting for a thread");
       break;
     case AS_WAIT_QUEUE:
       snprintf(what, sizeof what, "waiting on %s", as__waitq_label(t->wait_on));
