@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "loop.h"
 #include "scope.h"
+#include "threads.h"
 #include "waitq.h"
 #include "waitset.h"
 
@@ -171,6 +172,7 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
   luaL_newlib(L, functions);
   as__open_task(L);
   as__open_time(L);
+  as__open_threads(L);
   open_facade(L);
   lua_pushliteral(L, ASCHED_VERSION);
   lua_setfield(L, -2, "version");

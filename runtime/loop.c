@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "interrupt.h"
 #include "scope.h"
+#include "threads.h"
 
 /* After this many passes over a ready queue that never empties (tasks that
  * keep yielding with sleep(0)), due timers and I/O get a turn anyway. */
@@ -359,8 +360,9 @@ static void close_loop(lua_State *L, as_loop *loop) {
     as__task_abandon(loop, t);
   }
   uv_walk(&loop->uv, close_handle, NULL);
-  uv_run(&loop->uv, UV_RUN_DEFAULT);
+  uv_run(&loop->uv, UV_RUN_DEFAULT);      /* also waits for threads still running */
   uv_loop_close(&loop->uv);
+  as__threads_close(loop);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->anchors_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->raises_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->callbacks_ref);

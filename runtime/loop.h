@@ -24,6 +24,7 @@ typedef struct as_loop {
   uv_loop_t uv;
   uv_timer_t wakeup;       /* real time: armed for the earliest deadline */
   uv_async_t interrupt;    /* the asched program: SIGINT reaches the loop */
+  struct as_workers *workers; /* threads.c: worker Lua states, made on first use */
   as_clock clock;
   as_timer_heap timers;     /* sleeping tasks (node in the task) */
   as_timer_heap scope_timers; /* timeout scopes (node in the as_scope) */
