@@ -30,6 +30,8 @@ struct as_waitset {
   as_list done;           /* members whose task finished, in completion order */
   int32_t count, remaining;
   int32_t first_error, first_failure; /* 1-based member index, 0: none yet */
+  int32_t on_time;        /* completions at or before the deadline */
+  int32_t handed_out;     /* completions next() has returned */
   uint64_t deadline;      /* AS_NEVER: none */
   as_task *waiting;
   uint8_t wake_on, stop_on, closed;
@@ -45,10 +47,11 @@ static int stop_condition_met(const as_waitset *ws) {
          (ws->stop_on == STOP_ON_FAILURE && ws->first_failure);
 }
 
-static void record_done(as_waitset *ws, member *m, const as_task *done) {
+static void record_done(as_loop *loop, as_waitset *ws, member *m, const as_task *done) {
   int32_t index = (int32_t)(m - ws->members) + 1;
   as_list_push_back(&ws->done, &m->waiter.node);
   ws->remaining--;
+  if (ws->deadline == AS_NEVER || as__loop_now(loop) <= ws->deadline) ws->on_time++;
   if (done->outcome == AS_OUTCOME_ERROR && !ws->first_error) ws->first_error = index;
   if (done->outcome != AS_OUTCOME_OK && !ws->first_failure) ws->first_failure = index;
 }
@@ -56,7 +59,7 @@ static void record_done(as_waitset *ws, member *m, const as_task *done) {
 static void member_done(as_loop *loop, as_waiter *w, as_task *done) {
   member *m = as_container_of(w, member, waiter);
   as_waitset *ws = m->set;
-  record_done(ws, m, done);
+  record_done(loop, ws, m, done);
   if (ws->waiting == NULL) return;
   if (ws->wake_on == WAKE_ON_NEXT || ws->remaining == 0 || stop_condition_met(ws))
     as__task_wake(loop, ws->waiting);
@@ -64,6 +67,7 @@ static void member_done(as_loop *loop, as_waiter *w, as_task *done) {
 
 /* waitset(tasks, label) -> WaitSet over the Task values tasks[1..#tasks]. */
 static int waitset_new(lua_State *L) {
+  as_loop *loop = as_loop_of(L);
   int32_t i, n;
   as_waitset *ws;
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -88,7 +92,7 @@ static int waitset_new(lua_State *L) {
     m->set = ws;
     m->waiter.notify = member_done;
     as_list_init(&m->waiter.node);
-    if (t->state == AS_TASK_DONE) record_done(ws, m, t);
+    if (t->state == AS_TASK_DONE) record_done(loop, ws, m, t);
     else as_list_push_back(&t->waiters, &m->waiter.node);
   }
   return 1;
@@ -123,6 +127,7 @@ static void push_next_done(lua_State *L, as_waitset *ws) {
   as_list *n = as_list_first(&ws->done);
   member *m = as_container_of(n, member, waiter.node);
   as_list_remove(n);
+  ws->handed_out++;
   lua_getiuservalue(L, 1, 1);
   lua_rawgeti(L, -1, (lua_Integer)(m - ws->members) + 1);
   lua_remove(L, -2);
@@ -163,16 +168,27 @@ static void stop_waiting(lua_State *L, as_waitset *ws, as_task *t) {
   as__task_check_raise(L, t);
 }
 
-/* next() -> the next finished Task in completion order; false when the
- * deadline passed first; nil when every task has been returned. Suspends. */
+/* A completion next() may still return: one at or before the deadline, or
+ * any while the deadline has not passed. Completions queue in order, so the
+ * late ones are all at the back. */
+static int has_next(lua_State *L, const as_waitset *ws) {
+  if (as_list_empty(&ws->done)) return 0;
+  return ws->handed_out < ws->on_time || as__loop_now(as_loop_of(L)) <= ws->deadline;
+}
+
+/* next() -> the next finished Task in completion order; false once the
+ * deadline has passed (tasks finished by then are still returned first);
+ * nil when every task has been returned. Suspends. */
 static int next_result(lua_State *L, as_waitset *ws) {
-  if (!as_list_empty(&ws->done)) {
+  if (has_next(L, ws)) {
     push_next_done(L, ws);
     return 1;
   }
-  if (ws->remaining == 0) return 0;
-  lua_pushboolean(L, 0);
-  return 1;
+  if (deadline_passed(L, ws)) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  return 0;                                /* nothing left */
 }
 
 static int next_resumed(lua_State *L, int status, lua_KContext ctx) {
@@ -183,7 +199,7 @@ static int next_resumed(lua_State *L, int status, lua_KContext ctx) {
 
 static int waitset_next(lua_State *L) {
   as_waitset *ws = check_set(L);
-  if (!as_list_empty(&ws->done) || ws->remaining == 0 || deadline_passed(L, ws))
+  if (has_next(L, ws) || ws->remaining == 0 || deadline_passed(L, ws))
     return next_result(L, ws);
   return wait_on_set(L, ws, WAKE_ON_NEXT, next_resumed);
 }

@@ -141,6 +141,48 @@ describe("asched.as_completed with a timeout", function()
     assert_elapsed(3, t0)
   end)
 
+  it("still yields the tasks that finished before the timeout when the loop body runs past it", function()
+    local t0 = asched.now()
+    local seen = {}
+    local err = error_of(function()
+      local list = {returns_after(1, 1), returns_after(2, 2), returns_after(10, 3)}
+      for task in asched.as_completed(list, {timeout = 3}) do
+        seen[#seen + 1] = task:result()
+        if #seen == 1 then asched.sleep(4) end      -- past the timeout
+      end
+    end)
+    assert_error_named("TimeoutError", err)
+    assert.same({1, 2}, seen)
+    assert_elapsed(5, t0)
+  end)
+
+  it("does not yield a task that finished after the timeout, even while the loop body ran past it", function()
+    local t0 = asched.now()
+    local seen = {}
+    local err = error_of(function()
+      local list = {returns_after(1, 1), returns_after(4, 2), returns_after(20, 3)}
+      for task in asched.as_completed(list, {timeout = 3}) do
+        seen[#seen + 1] = task:result()
+        if #seen == 1 then asched.sleep(5) end      -- the second task finishes late, at 4
+      end
+    end)
+    assert_error_named("TimeoutError", err)
+    assert.same({1}, seen)
+    assert_elapsed(6, t0)
+  end)
+
+  it("raises TimeoutError rather than ending when the last tasks all finished late", function()
+    local seen = {}
+    local err = error_of(function()
+      for task in asched.as_completed({returns_after(1, 1), returns_after(4, 2)}, {timeout = 3}) do
+        seen[#seen + 1] = task:result()
+        if #seen == 1 then asched.sleep(5) end
+      end
+    end)
+    assert_error_named("TimeoutError", err)
+    assert.same({1}, seen)
+  end)
+
   it("does not raise when every task finishes within the timeout", function()
     local t0 = asched.now()
     local results = collect(t0, {returns_after(2, "b"), returns_after(1, "a")}, {timeout = 3})
