@@ -320,7 +320,12 @@ end
 
 local function enqueue(q, v)
   q._unfinished = q._unfinished + 1
-  if not q._getters:grant(v) then push_back(q, v) end
+  if q._getters:grant(v) then
+    -- Straight to a getter: the deque did not grow, so a slot is still free.
+    if not full(q) then free_slot(q) end
+  else
+    push_back(q, v)
+  end
 end
 
 function Queue:put(v)
