@@ -115,6 +115,11 @@ static int prim_arg_error(lua_State *L) {
         strncmp(ar.source, AS_INTERNAL_CHUNK, sizeof AS_INTERNAL_CHUNK - 1) != 0) break;
     level++;
   }
+  /* Called as a method (obj:f()), the API function counts arguments after
+   * self, as luaL_argerror does. */
+  if (lua_getstack(L, level - 1, &ar) && lua_getinfo(L, "n", &ar) && ar.namewhat &&
+      strcmp(ar.namewhat, "method") == 0 && --n == 0)
+    return luaL_error(L, "calling '%s' on bad self (%s)", fname, msg);
   luaL_where(L, level);
   lua_pushfstring(L, "bad argument #%d to '%s' (%s)", n, fname, msg);
   lua_concat(L, 2);

@@ -333,15 +333,29 @@ typedef struct job {
   as_task *caller;       /* NULL once the caller let go (it was cancelled) */
   int caller_ref;        /* registry reference keeping the caller's Task alive */
   buffer function;       /* lua_dump of the function */
-  buffer values;         /* the arguments, then the results */
-  int failed;            /* values holds the error message and traceback */
+  buffer values;         /* the arguments, then the results or the error value */
+  buffer traceback;      /* where the error was raised in the worker */
+  int failed;
   int done;
 } job;
 
 static void free_job(job *j) {
   buffer_free(&j->function);
   buffer_free(&j->values);
+  buffer_free(&j->traceback);
   free(j);
+}
+
+/* Makes the job's outcome one error value: the string `message`. */
+static void fail_with_message(job *j, const char *message, size_t len) {
+  int n = 1;
+  char tag = TAG_STRING;
+  buffer_free(&j->values);
+  buffer_add(&j->values, &n, sizeof n);
+  buffer_add(&j->values, &tag, 1);
+  buffer_add(&j->values, &len, sizeof len);
+  buffer_add(&j->values, message, len);
+  j->failed = 1;
 }
 
 static int dump_writer(lua_State *L, const void *p, size_t size, void *ud) {
@@ -350,11 +364,22 @@ static int dump_writer(lua_State *L, const void *p, size_t size, void *ud) {
   return ((buffer *)ud)->failed;
 }
 
-/* In the worker: the message handler adds the worker's traceback. */
+#define TRACEBACK_KEY "asched.thread_traceback"
+
+/* In the worker: the message handler keeps the error value and notes where
+ * it was raised. */
 static int worker_traceback(lua_State *W) {
-  const char *msg = as__error_message(W, 1);
-  luaL_traceback(W, W, msg, 1);
+  luaL_traceback(W, W, NULL, 1);
+  lua_setfield(W, LUA_REGISTRYINDEX, TRACEBACK_KEY);
+  lua_settop(W, 1);
   return 1;
+}
+
+/* Protected: (job, error) -> copies the error value into the job. */
+static int write_error(lua_State *W) {
+  job *j = lua_touserdata(W, 1);
+  write_values(W, 2, 1, &j->values, "error", 1);
+  return 0;
 }
 
 /* In the worker, protected: [job] -> runs the function on the copied
@@ -368,7 +393,9 @@ static int run_in_worker(lua_State *W) {
     return lua_error(W);
   /* A fresh environment each job: globals set by one job do not leak into
    * the next one that reuses this state. */
-  lua_createtable(W, 0, 0);
+  lua_createtable(W, 0, 1);
+  lua_pushvalue(W, -1);
+  lua_setfield(W, -2, "_G");               /* _G.x = 1 stays in this job too */
   lua_createtable(W, 0, 1);
   lua_pushglobaltable(W);
   lua_setfield(W, -2, "__index");
@@ -379,9 +406,19 @@ static int run_in_worker(lua_State *W) {
   status = lua_pcall(W, n, LUA_MULTRET, base);
   if (status != LUA_OK) {
     size_t len;
-    const char *message = lua_tolstring(W, -1, &len);
+    const char *text;
+    int error = lua_gettop(W);
+    lua_getfield(W, LUA_REGISTRYINDEX, TRACEBACK_KEY);
+    text = lua_tolstring(W, -1, &len);
+    if (text) buffer_add(&j->traceback, text, len);
     j->failed = 1;
-    buffer_add(&j->values, message, len);
+    lua_pushcfunction(W, write_error);
+    lua_pushlightuserdata(W, j);
+    lua_pushvalue(W, error);
+    if (lua_pcall(W, 2, 0, 0) != LUA_OK) {   /* not copyable: send its message */
+      text = as__error_message(W, error);
+      fail_with_message(j, text, strlen(text));
+    }
     return 0;
   }
   write_values(W, base + 1, lua_gettop(W) - base, &j->values, "results", 1);
@@ -394,19 +431,14 @@ static void work(uv_work_t *req) {
   lua_State *W = take_worker(w);
   if (W == NULL) {
     static const char message[] = "to_thread: cannot create a worker Lua state: not enough memory";
-    buffer_free(&j->values);
-    j->failed = 1;
-    buffer_add(&j->values, message, sizeof message - 1);
+    fail_with_message(j, message, sizeof message - 1);
     return;
   }
   lua_pushcfunction(W, run_in_worker);
   lua_pushlightuserdata(W, j);
-  if (lua_pcall(W, 1, 0, 0) != LUA_OK) {
-    size_t len;
-    const char *message = lua_tolstring(W, -1, &len);
-    buffer_free(&j->values);
-    j->failed = 1;
-    buffer_add(&j->values, message ? message : "to_thread: error", message ? len : 16);
+  if (lua_pcall(W, 1, 0, 0) != LUA_OK) {   /* results that cannot be copied, memory */
+    const char *message = as__error_message(W, -1);
+    fail_with_message(j, message, strlen(message));
   }
   give_back_worker(w, W);
 }
@@ -442,7 +474,24 @@ static int to_thread_resumed(lua_State *L, int status, lua_KContext ctx) {
     return lua_error(L);
   }
   if (j->failed) {
-    lua_pushlstring(L, j->values.data ? j->values.data : "", j->values.size);
+    /* The thread's error value, with the thread's traceback: appended to a
+     * string, or as the field `traceback` of a table that has none. */
+    lua_settop(L, 0);
+    read_values(L, &j->values);
+    if (j->traceback.size > 0) {
+      lua_pushliteral(L, "\n");
+      lua_pushlstring(L, j->traceback.data, j->traceback.size);
+      if (lua_type(L, 1) == LUA_TSTRING) {
+        lua_concat(L, 3);
+      } else {
+        lua_remove(L, 2);
+        if (lua_type(L, 1) == LUA_TTABLE && lua_getfield(L, 1, "traceback") == LUA_TNIL) {
+          lua_pop(L, 1);
+          lua_setfield(L, 1, "traceback");
+        }
+        lua_settop(L, 1);
+      }
+    }
     let_go(L, j);
     return lua_error(L);
   }
