@@ -14,6 +14,9 @@
 
 LUAMOD_API int luaopen_asched(lua_State *L);
 
+extern const char as__exercises_lua[];
+extern const size_t as__exercises_lua_size;
+
 #define EXIT_INTERRUPTED 130
 
 const char *as_progname = "asched";
@@ -195,12 +198,72 @@ static void print_version(void) {
   fflush(stdout);
 }
 
+/* An instruction budget for a learner's code under `asched check`: a count
+ * hook in C, because coroutines inherit the C hook of the thread that made
+ * them (a Lua hook set with debug.sethook is per thread). Once spent, every
+ * further hook call raises, so code that catches the error still stops. */
+#define BUDGET_STEP 1000
+static long budget_steps = -1;
+
+static void budget_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  if (budget_steps < 0) return;
+  if (budget_steps > 0) budget_steps--;
+  if (budget_steps == 0) {
+    /* From now on every instruction of this thread fails, so the error
+     * escapes at the first instruction outside a pcall. */
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "stopped: the code ran for too long without finishing (a loop that never suspends?)");
+  }
+}
+
+/* set_budget(instructions | nil) */
+static int set_budget(lua_State *L) {
+  if (lua_isnoneornil(L, 1)) {
+    budget_steps = -1;
+    lua_sethook(L, NULL, 0, 0);
+  } else {
+    budget_steps = (long)(luaL_checkinteger(L, 1) / BUDGET_STEP) + 1;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, BUDGET_STEP);
+  }
+  return 0;
+}
+
+/* `asched check [N]`, `asched hint N`, `asched exercises`: the tutorial's
+ * exercises (runtime/exercises.lua). Returns the exit status. */
+static int run_subcommand(lua_State *L, char **argv) {
+  int i;
+  luaL_openlibs(L);
+  luaL_requiref(L, "asched", luaopen_asched, 1);
+  lua_pop(L, 1);
+  if (luaL_loadbuffer(L, as__exercises_lua, as__exercises_lua_size, "=[asched exercises.lua]") != LUA_OK)
+    return lua_error(L);
+  lua_pushstring(L, argv[1]);
+  lua_newtable(L);
+  for (i = 2; argv[i] != NULL; i++) {
+    lua_pushstring(L, argv[i]);
+    lua_rawseti(L, -2, i - 1);
+  }
+  lua_pushcfunction(L, set_budget);
+  lua_call(L, 3, 1);
+  return (int)luaL_optinteger(L, -1, 0);
+}
+
+static int is_subcommand(const char *arg) {
+  return arg && (strcmp(arg, "check") == 0 || strcmp(arg, "hint") == 0 || strcmp(arg, "exercises") == 0);
+}
+
 /* The protected main, as lua.c's pmain. */
 static int pmain(lua_State *L) {
   int argc = (int)lua_tointeger(L, 1);
   char **argv = lua_touserdata(L, 2);
   int flags = 0;
-  int script = collect_args(argv, &flags);
+  int script;
+  if (is_subcommand(argv[1])) {
+    lua_pushinteger(L, run_subcommand(L, argv));
+    return 1;
+  }
+  script = collect_args(argv, &flags);
   if (flags == HAS_ERROR) {
     print_usage(argv[script]);
     return 0;
@@ -296,6 +359,12 @@ int main(int argc, char **argv) {
   lua_pushinteger(L, argc);
   lua_pushlightuserdata(L, argv);
   status = lua_pcall(L, 2, 1, 0);
+  if (status == LUA_OK && lua_isinteger(L, -1)) {   /* a subcommand's exit status */
+    int code = (int)lua_tointeger(L, -1);
+    lua_close(L);
+    as_allocator_free(allocator);
+    return code;
+  }
   ok = status == LUA_OK && lua_toboolean(L, -1);
   if (status != LUA_OK) as_host_message(lua_tostring(L, -1));
   lua_close(L);
