@@ -12,7 +12,19 @@
 local asched = require("asched")
 local command, args, set_budget = ...
 
-local directory = os.getenv("ASCHED_EXERCISES") or "exercises"
+-- ./exercises from the checkout's root, or the current folder from inside it.
+local function find_directory()
+  local chosen = os.getenv("ASCHED_EXERCISES")
+  if chosen then return chosen end
+  local here = io.open("checks/01_concurrent_fetch.lua") or io.open("./checks")
+  if here and not io.open("exercises/README.md") then
+    here:close()
+    return "."
+  end
+  return "exercises"
+end
+
+local directory = find_directory()
 local HINTS_SEEN = directory .. "/.hints_seen"
 local BUDGET = 50 * 1000 * 1000   -- Lua instructions a check may run
 
@@ -56,13 +68,26 @@ end
 
 local Failure = {}
 
-local function describe_value(v)
+local function describe_value(v, depth)
+  depth = depth or 0
   if type(v) == "string" then return string.format("%q", v) end
   if type(v) == "number" and math.type(v) == "float" then return string.format("%.3f", v) end
   if type(v) == "table" and getmetatable(v) == nil then
-    local parts = {}
-    for i = 1, math.min(#v, 8) do parts[#parts + 1] = describe_value(v[i]) end
-    if #v > 8 then parts[#parts + 1] = "..." end
+    if depth > 2 then return "{...}" end
+    local parts, n = {}, #v
+    for i = 1, math.min(n, 8) do parts[#parts + 1] = describe_value(v[i], depth + 1) end
+    if n > 8 then parts[#parts + 1] = "..." end
+    local keys = {}
+    for k in pairs(v) do
+      if not (math.type(k) == "integer" and k >= 1 and k <= n) then keys[#keys + 1] = k end
+    end
+    table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+    for i = 1, math.min(#keys, 6) do
+      local k = keys[i]
+      local name = type(k) == "string" and k:match("^[%a_][%w_]*$") and k or "[" .. describe_value(k, depth + 1) .. "]"
+      parts[#parts + 1] = name .. " = " .. describe_value(v[k], depth + 1)
+    end
+    if #keys > 6 then parts[#parts + 1] = "..." end
     return "{" .. table.concat(parts, ", ") .. "}"
   end
   return tostring(v)
