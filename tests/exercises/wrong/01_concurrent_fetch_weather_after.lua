@@ -1,0 +1,27 @@
+-- Wrong: fetches sources 1-3 together, then the weather afterwards (7 s, not 4).
+local asched = require("asched")
+
+local M = {}
+
+function M.fetch_data(source_id, delay)
+  print(string.format("Starting fetch from source %d", source_id))
+  asched.sleep(delay)
+  print(string.format("Completed fetch from source %d", source_id))
+  return {source = source_id, data = "Data from " .. source_id}
+end
+
+function M.fetch_weather_data(city)
+  asched.sleep(4)
+  return {source = "weather", city = city, data = "Weather for " .. city}
+end
+
+function M.fetch_all(city)
+  local r = asched.gather({
+    function() return M.fetch_data(1, 1) end,
+    function() return M.fetch_data(2, 2) end,
+    function() return M.fetch_data(3, 3) end,
+  })
+  return {r[1], r[2], r[3], M.fetch_weather_data(city)}
+end
+
+return M

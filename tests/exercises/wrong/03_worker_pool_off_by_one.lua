@@ -1,0 +1,27 @@
+-- Wrong: a semaphore with one permit too many.
+local asched = require("asched")
+
+local M = {}
+
+function M.process_job(job)
+  print(string.format("Processing job %d (%.1f s)", job.id, job.seconds))
+  asched.sleep(job.seconds)
+  return {job = job.id, result = "Job " .. job.id .. " done"}
+end
+
+function M.process_all(jobs, workers)
+  local permits = asched.semaphore((workers or 3) + 1)
+  local work = {}
+  for i, job in ipairs(jobs) do
+    work[i] = function()
+      local permit <close> = permits:acquire()
+      return M.process_job(job)
+    end
+  end
+  local r = asched.gather(work)
+  local results = {}
+  for i = 1, r.n do results[i] = r[i] end
+  return results
+end
+
+return M
