@@ -60,7 +60,7 @@ local function timeout_of(value, n, fname, what)
 end
 
 local function timeout_error(seconds)
-  return new_error("TimeoutError", format("timed out after %s s", seconds))
+  return new_error("TimeoutError", format("timed out after %g s", seconds))
 end
 
 ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include "scope.h"
 
 #include <lauxlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "errors.h"
@@ -150,8 +151,11 @@ static int scope_open(lua_State *L) {
 static int scope_close(lua_State *L) {
   int ok = lua_toboolean(L, 2);
   as_scope *s = luaL_checkudata(L, 1, AS_SCOPE_METATABLE);
-  if (as__scope_close(L, as_loop_of(L), 1, ok ? 0 : 3))
-    return as__error_raise(L, "TimeoutError", "timed out after %f s", (lua_Number)s->seconds);
+  if (as__scope_close(L, as_loop_of(L), 1, ok ? 0 : 3)) {
+    char seconds[32];
+    snprintf(seconds, sizeof seconds, "%g", s->seconds);   /* as combine.lua writes it */
+    return as__error_raise(L, "TimeoutError", "timed out after %s s", seconds);
+  }
   if (!ok) {
     lua_settop(L, 3);
     return lua_error(L);

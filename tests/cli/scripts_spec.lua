@@ -1,0 +1,421 @@
+-- The tutorial's scripts (scripts/, scripts/examples, scripts/advanced), each
+-- run as a user runs it: `asched --virtual-time <script>` in a subprocess
+-- under `timeout`. Each must exit 0 and print the lines that carry its lesson
+-- -- checked by content and order, not as a byte-for-byte snapshot.
+local here = debug.getinfo(1, "S").source:match("^@(.-)[^/]*$")
+local support = dofile(here .. "support.lua")
+local scripts = here .. "../../scripts/"
+
+-- Runs scripts/<path> (read here, written to a fresh directory under its own
+-- name) and returns the result of support.run. Runs under --virtual-time
+-- unless `options` says otherwise.
+local function run(path, args, options)
+  local text = assert(support.read(scripts .. path), "cannot read scripts/" .. path)
+  return support.run({
+    script = text,
+    script_name = path:match("[^/]*$"),
+    options = options or {"--virtual-time"},
+    args = args,
+  })
+end
+
+-- One run per script per spec file: the checks below read the same output.
+local runs = {}
+local function output(path, args)
+  local key = path .. " " .. table.concat(args or {}, " ")
+  if not runs[key] then runs[key] = run(path, args) end
+  return runs[key]
+end
+
+-- Asserts that `text` contains every needle (plain text), in this order.
+local function assert_in_order(text, needles)
+  local from = 1
+  for _, needle in ipairs(needles) do
+    local s, e = text:find(needle, from, true)
+    assert(s, string.format("expected %q after position %d in:\n%s", needle, from, text))
+    from = e + 1
+  end
+end
+
+local function assert_ran_cleanly(r, stderr_expected)
+  assert.equal(0, r.status, support.describe(r))
+  if not stderr_expected then assert.equal("", r.stderr, support.describe(r)) end
+end
+
+local function listing(dir)
+  local p = assert(io.popen("ls " .. support.quote(scripts .. dir)))
+  local names = {}
+  for name in p:lines() do
+    if name:match("%.lua$") then names[#names + 1] = name end
+  end
+  p:close()
+  table.sort(names)
+  return names
+end
+
+describe("the scripts directories", function()
+  -- A new script needs its own checks below; this list makes that visible.
+  it("hold exactly the scripts this spec checks", function()
+    assert.same({"async_scheduler.lua", "compare_sync_async.lua", "hello.lua"}, listing(""))
+    assert.same({"as_completed.lua", "basic_coroutine.lua", "error_handling.lua", "gathering_tasks.lua"},
+                listing("examples"))
+    assert.same({"cancellation.lua", "context_managers.lua", "debugging.lua", "threading.lua", "timeouts.lua"},
+                listing("advanced"))
+  end)
+
+  it("all run to completion with exit status 0", function()
+    for _, dir in ipairs({"", "examples/", "advanced/"}) do
+      for _, name in ipairs(listing(dir)) do
+        local args = name == "async_scheduler.lua" and {"42"} or nil
+        local r = output(dir .. name, args)
+        assert(r.status == 0, dir .. name .. ": " .. support.describe(r))
+      end
+    end
+  end)
+end)
+
+describe("scripts/async_scheduler.lua with a seed (42 unless named)", function()
+  local function delays_for_seed(seed)
+    -- The script's first five random numbers are its gather delays; the
+    -- asched program embeds the same Lua 5.4, so the same seed gives them here.
+    math.randomseed(seed)
+    local delays = {}
+    for i = 1, 5 do delays[i] = 1 + math.random(0, 200) / 100 end
+    math.randomseed(os.time())
+    return delays
+  end
+
+  it("exits 0 and prints nothing on stderr", function()
+    assert_ran_cleanly(output("async_scheduler.lua", {"42"}))
+  end)
+
+  it("fetches five items in the time of the longest delay, not the sum", function()
+    local r = output("async_scheduler.lua", {"42"})
+    local elapsed, longest, sum = r.stdout:match(
+      "Fetched 5 items in (%d+%.%d%d) seconds %(the slowest source took (%d+%.%d%d) s, all together (%d+%.%d%d) s%)")
+    assert(elapsed, r.stdout)
+    local delays = delays_for_seed(42)
+    assert.equal(string.format("%.2f", math.max(table.unpack(delays))), elapsed)
+    assert.equal(elapsed, longest)
+    assert.is_true(tonumber(sum) > tonumber(elapsed) + 1)
+  end)
+
+  it("returns the gathered results in source order", function()
+    local r = output("async_scheduler.lua", {"42"})
+    assert_in_order(r.stdout, {"result 1: Data from 1", "result 2: Data from 2", "result 3: Data from 3",
+                               "result 4: Data from 4", "result 5: Data from 5"})
+  end)
+
+  it("processes the as_completed results in completion order", function()
+    local r = output("async_scheduler.lua", {"42"})
+    local section = r.stdout:match("=== 2%. Process as Completed.-\n(.-)\n=== 3")
+    assert(section, r.stdout)
+    local seen, last, count = {}, 0, 0
+    local previous_completed
+    for line in section:gmatch("[^\n]+") do
+      local completed = line:match("^Completed fetch from source (%d)")
+      if completed then previous_completed = completed end
+      local source, after = line:match("^Processed Data from (%d) after (%d+%.%d%d) s")
+      if source then
+        count = count + 1
+        assert.equal(previous_completed, source)     -- processed right as it completed
+        assert.is_nil(seen[source])
+        seen[source] = true
+        assert.is_true(tonumber(after) >= last, "times go backwards: " .. section)
+        last = tonumber(after)
+      end
+    end
+    assert.equal(5, count)
+  end)
+
+  -- For each source of the retry section: how many fetches it started, how
+  -- many attempts failed, and whether it was given up on.
+  local function retries(stdout)
+    local section = assert(stdout:match("=== 3%. Retry.-\n(.-)\n=== 4"), stdout)
+    local outcome = {}
+    for source = 1, 3 do
+      local _, starts = section:gsub("Starting fetch from source " .. source .. "\n", "")
+      local _, failures = section:gsub("Attempt %d for source " .. source .. " failed", "")
+      local gave_up = section:find(string.format("Source %d: gave up (source %d failed after 3 attempts)",
+                                                 source, source), 1, true) ~= nil
+      local data = section:find("Source " .. source .. ": Data from " .. source, 1, true) ~= nil
+      outcome[source] = {starts = starts, failures = failures, gave_up = gave_up, data = data}
+    end
+    return outcome
+  end
+
+  for _, seed in ipairs({"42", "1"}) do
+    it("retries a failing source until it succeeds or has failed three times (seed " .. seed .. ")", function()
+      local r = output("async_scheduler.lua", {seed})
+      assert_ran_cleanly(r)
+      for source, o in ipairs(retries(r.stdout)) do
+        local what = string.format("source %d: %d starts, %d failures", source, o.starts, o.failures)
+        assert(o.failures <= 3, what)
+        assert.equal(o.failures == 3, o.gave_up, what)
+        assert.equal(not o.gave_up, o.data, what)
+        assert.equal(o.gave_up and 3 or o.failures + 1, o.starts, what)
+      end
+    end)
+  end
+
+  it("gives up on some source with seed 1 (so the check above sees a give-up)", function()
+    local gave_up = false
+    for _, o in ipairs(retries(output("async_scheduler.lua", {"1"}).stdout)) do
+      gave_up = gave_up or o.gave_up
+    end
+    assert.is_true(gave_up)
+  end)
+
+  it("gives up on the slow source with a TimeoutError and limits fetches to two at a time", function()
+    local r = output("async_scheduler.lua", {"42"})
+    assert.matches("Gave up on source 99: TimeoutError", r.stdout, 1, true)
+    assert.matches("Six one-second fetches, two at a time, took 3.00 seconds", r.stdout, 1, true)
+  end)
+
+  it("prints the same run twice for the same seed", function()
+    local again = run("async_scheduler.lua", {"42"})
+    assert.equal(output("async_scheduler.lua", {"42"}).stdout, again.stdout)
+  end)
+end)
+
+describe("scripts/hello.lua", function()
+  it("finishes five concurrent sleeps in the time of the longest", function()
+    local r = output("hello.lua")
+    assert_ran_cleanly(r)
+    assert.matches("slept 3.0 s in all, in 1.00 s of loop time", r.stdout, 1, true)
+  end)
+end)
+
+describe("scripts/compare_sync_async.lua", function()
+  it("takes about 10 s sequentially, about 2 s concurrently, a five-fold speed-up", function()
+    local r = output("compare_sync_async.lua")
+    assert_ran_cleanly(r)
+    local sequential = tonumber(r.stdout:match("Sequential: 5 operations took (%d+%.%d+) seconds"))
+    local concurrent = tonumber(r.stdout:match("Concurrent: 5 operations took (%d+%.%d+) seconds"))
+    assert(sequential and concurrent, r.stdout)
+    assert.near(10, sequential, 0.05)
+    assert.near(2, concurrent, 0.05)
+    assert.matches("Sequential 10.00 s, concurrent 2.00 s: 5.0x faster", r.stdout, 1, true)
+  end)
+
+  it("starts the concurrent operations together and the sequential ones in turn", function()
+    local r = output("compare_sync_async.lua")
+    assert_in_order(r.stdout, {"0.00  operation 1 starts", "2.00  operation 1 done", "2.00  operation 2 starts",
+                               "10.00  operation 5 done", "10.00  operation 5 starts", "12.00  operation 1 done"})
+  end)
+end)
+
+describe("scripts/examples/basic_coroutine.lua", function()
+  it("runs direct calls one after the other and spawned tasks together", function()
+    local r = output("examples/basic_coroutine.lua")
+    assert_ran_cleanly(r)
+    assert.matches("Two direct calls took 2.00 seconds", r.stdout, 1, true)
+    assert.matches("Two spawned tasks took 1.00 seconds", r.stdout, 1, true)
+  end)
+
+  it("starts spawned tasks only when main awaits, and await returns their values", function()
+    local r = output("examples/basic_coroutine.lua")
+    assert_in_order(r.stdout, {"neither has started yet", "2.00  hello, Ada", "2.00  hello, Brian",
+                               "3.00  goodbye, Ada", "greeted Ada", "greeted Brian",
+                               "(done: true)", "17 = 5 * 3 + 2"})
+  end)
+end)
+
+describe("scripts/examples/gathering_tasks.lua", function()
+  it("returns results in input order whatever the completion order", function()
+    local r = output("examples/gathering_tasks.lua")
+    assert_ran_cleanly(r)
+    assert_in_order(r.stdout, {"1.00  second finished", "2.00  third finished", "3.00  first finished",
+                               "gather returned after 3.00 seconds",
+                               "results[1] = first", "results[2] = second", "results[3] = third"})
+  end)
+
+  it("raises the first error without cancelling the other items", function()
+    local r = output("examples/gathering_tasks.lua")
+    assert_in_order(r.stdout, {"gather raised: disk on fire", "still running: done = false",
+                               "finishes anyway: survivor"})
+  end)
+
+  it("puts errors in their items' places with return_exceptions", function()
+    local r = output("examples/gathering_tasks.lua")
+    assert_in_order(r.stdout, {"item 1 succeeded: alpha", "item 2 failed: beta broke",
+                               "item 3 succeeded: gamma", "2 succeeded, 1 failed", "gather({}).n = 0"})
+  end)
+end)
+
+describe("scripts/examples/as_completed.lua", function()
+  it("processes results in completion order", function()
+    local r = output("examples/as_completed.lua")
+    assert_ran_cleanly(r)
+    assert_in_order(r.stdout, {"1.00  processed notes.txt", "2.00  processed photo.jpg",
+                               "3.00  processed video.mp4 (700 MB, 742 MB so far)"})
+    assert_in_order(r.stdout, {"part1 done:  25%", "part2 done:  50%", "part3 done:  75%", "part4 done: 100%"})
+  end)
+
+  it("raises TimeoutError past its timeout and leaves the slow item running", function()
+    local r = output("examples/as_completed.lua")
+    assert_in_order(r.stdout, {"1.00  processed quick.txt", "2.00  gave up: TimeoutError",
+                               "huge.iso still running: done = false", "after cancel: cancelled = true"})
+    assert.not_matches("processed huge.iso", r.stdout, 1, true)
+  end)
+end)
+
+describe("scripts/examples/error_handling.lua", function()
+  it("re-raises a task's error in whoever awaits it, and keeps table errors unchanged", function()
+    local r = output("examples/error_handling.lua")
+    assert.equal(0, r.status, support.describe(r))
+    assert_in_order(r.stdout, {"pcall(task.await, task) -> false, server-a is unreachable",
+                               "task:exception() -> server-a is unreachable",
+                               "names the line: error_handling.lua:14:",
+                               "caught a table: code 503, service unavailable"})
+  end)
+
+  it("shows asched's errors with name and message", function()
+    local r = output("examples/error_handling.lua")
+    assert_in_order(r.stdout, {"err.name = TimeoutError, err.message = timed out after 1",
+                               "tostring(err) = TimeoutError: timed out after 1",
+                               "awaiting a cancelled task raises CancelledError: no longer needed",
+                               "1: success: db ok", "2: failure: cache is unreachable", "3: success: search ok"})
+  end)
+
+  it("reports the error nobody retrieved on stderr, without failing the run", function()
+    local r = output("examples/error_handling.lua")
+    assert.equal(0, r.status)
+    assert.matches("error in forgotten was never retrieved", r.stderr, 1, true)
+    assert.matches("server-d is unreachable", r.stderr, 1, true)
+    assert.not_matches("server-a", r.stderr, 1, true)   -- that one was retrieved
+  end)
+end)
+
+describe("scripts/advanced/cancellation.lua", function()
+  it("cancels a task at its suspension point; awaiting it raises CancelledError", function()
+    local r = output("advanced/cancellation.lua")
+    assert_ran_cleanly(r)
+    assert_in_order(r.stdout, {"main: cancel() -> true", "done = false",
+                               "await raised CancelledError: user pressed stop",
+                               "cancelled = true; cancelling again -> false"})
+    assert.not_matches("finished (never printed)", r.stdout, 1, true)
+  end)
+
+  it("lets the task clean up, closes <close> variables innermost first, and never runs a task cancelled before it started", function()
+    local r = output("advanced/cancellation.lua")
+    assert_in_order(r.stdout, {"2.00  worker: cancelled (shutting down), closing db-connection-1",
+                               "worker cancelled = true",
+                               "3.00    __close inner resource (leaving because of: CancelledError",
+                               "3.00    __close outer resource (leaving because of: CancelledError",
+                               "never ran, cancelled = true, await raised CancelledError",
+                               "stubborn returned 3, cancelled = false"})
+    assert.not_matches("this line never prints", r.stdout, 1, true)
+  end)
+end)
+
+describe("scripts/advanced/timeouts.lua", function()
+  it("wait_for returns in time, or cancels the function or task and raises TimeoutError", function()
+    local r = output("advanced/timeouts.lua")
+    assert_ran_cleanly(r)
+    assert_in_order(r.stdout, {" 1.00  fast query answered", " 3.00    slow query stopped early (CancelledError)",
+                               " 3.00  slow query: TimeoutError", " 1.00    report stopped early",
+                               "report: TimeoutError: timed out after 1", "the task was cancelled: true"})
+  end)
+
+  it("a timeout scope covers every step of its block", function()
+    local r = output("advanced/timeouts.lua")
+    assert_in_order(r.stdout, {"1.00  step 1: login answered", "2.00  step 2: search answered",
+                               "2.50    download stopped early", "2.50  block: TimeoutError: timed out after 2.5 s",
+                               "no deadline: patient query answered"})
+    assert.not_matches("step 3:", r.stdout, 1, true)
+  end)
+
+  it("nested timeouts each raise only their own expiry", function()
+    local r = output("advanced/timeouts.lua")
+    assert_in_order(r.stdout, {"inner gave TimeoutError: timed out after 1 s; carrying on",
+                               "2.00  outer 5 s, inner 1 s -> fallback answered",
+                               "3.00  inside outer: inner saw CancelledError",
+                               "3.00  outer 1 s, inner 5 s -> TimeoutError: timed out after 1 s"})
+  end)
+end)
+
+describe("scripts/advanced/context_managers.lua", function()
+  it("a <close> permit lets two downloads run at a time", function()
+    local r = output("advanced/context_managers.lua")
+    assert_ran_cleanly(r)
+    assert_in_order(r.stdout, {"0.00  a: got a permit", "0.00  b: got a permit", "1.00  b: done",
+                               "1.00  c: got a permit", "1.00  d: got a permit", "2.00  d: done",
+                               "2.00  four downloads"})
+  end)
+
+  it("a lock guard serialises the withdrawals and is released on error", function()
+    local r = output("advanced/context_managers.lua")
+    assert_in_order(r.stdout, {"withdrew 30, balance 70", "withdrew 50, balance 20",
+                               "the failed withdrawal said: cannot withdraw 500 from 70",
+                               "balance 20, lock still held: false",
+                               "inside lock:with, locked = true", "lock:with returned 42, locked = false"})
+  end)
+
+  it("a custom resource is closed on normal exit and on cancellation", function()
+    local r = output("advanced/context_managers.lua")
+    assert_in_order(r.stdout, {"opened conn-1", "closing conn-1 (normal exit)", "conn-1 finished its work",
+                               "opened conn-2", "closing conn-2 (CancelledError: shutdown)",
+                               "conn-2's task cancelled: true"})
+  end)
+end)
+
+describe("scripts/advanced/threading.lua", function()
+  it("keeps other tasks running while a thread works, and copies values both ways", function()
+    local r = output("advanced/threading.lua")
+    assert_ran_cleanly(r)
+    assert_in_order(r.stdout, {"on the loop: 0 ticks during 0.2 s of work",
+                               "helper, turn 1: is the thread's work done? false",
+                               "helper, turn 3: is the thread's work done? false",
+                               "in a thread: finished = true after 0.2 s of work",
+                               "sleep 0.1 -> exit 0", "true -> exit 0", "exit 3 -> exit 3",
+                               "a table in, a table out: 3 numbers, total 12",
+                               "is refused: bad argument #1 to 'asched.to_thread'",
+                               "caught: cannot open missing.csv",
+                               "The loop clock moved 0.00 s during 0.2 s of thread work"})
+  end)
+
+  it("in real time, the ticker ticks while the thread works", function()
+    local r = run("advanced/threading.lua", nil, {})
+    assert_ran_cleanly(r)
+    local ticks = tonumber(r.stdout:match("so the ticker ticked (%d+) times meanwhile"))
+    assert(ticks, r.stdout)
+    assert.is_true(ticks > 0)
+    assert.matches("on the loop: 0 ticks", r.stdout, 1, true)
+  end)
+end)
+
+describe("scripts/advanced/debugging.lua", function()
+  it("shows blocking calls starving the other tasks, and asched.sleep not", function()
+    local r = output("advanced/debugging.lua")
+    assert.equal(0, r.status, support.describe(r))
+    assert.matches("busy loop, 0.2 s:            0 heartbeats", r.stdout, 1, true)
+    assert.matches('os.execute("sleep 0.1"):     0 heartbeats', r.stdout, 1, true)
+    assert.matches("asched.sleep(0.2):           3 heartbeats, loop clock moved 0.20 s", r.stdout, 1, true)
+  end)
+
+  it("shows direct calls running in turn and spawned ones together", function()
+    local r = output("advanced/debugging.lua")
+    assert_in_order(r.stdout, {"called directly: 3.00 s", "spawned:         1.00 s"})
+  end)
+
+  it("shows a semaphore capping the requests in flight", function()
+    local r = output("advanced/debugging.lua")
+    assert_in_order(r.stdout, {"no limit:       500 requests in flight at once, 0.10 s",
+                               "semaphore(10):   10 requests in flight at once, 5.00 s"})
+  end)
+
+  it("reports the forgotten error on stderr, and a done callback retrieves another", function()
+    local r = output("advanced/debugging.lua")
+    assert.matches("done callback: caught by its callback", r.stdout, 1, true)
+    assert.matches("error in fire-and-forget was never retrieved", r.stderr, 1, true)
+    assert.not_matches("caught by its callback", r.stderr, 1, true)
+  end)
+
+  it("catches the deadlock as a DeadlockError naming both tasks, then recovers", function()
+    local r = output("advanced/debugging.lua")
+    assert_in_order(r.stdout, {"pcall caught DeadlockError:", "main (waiting on 2 of 2 tasks",
+                               "a-then-b (waiting on lock", "b-then-a (waiting on lock",
+                               "lock a locked = false, lock b locked = false"})
+  end)
+end)
