@@ -18,11 +18,6 @@ static void raise_not_done(lua_State *L, as_task *t) {
 
 /* ---- await ---- */
 
-static void wake_awaiter(as_loop *loop, as_waiter *w, as_task *done) {
-  (void)done;
-  as__task_wake(loop, as_container_of(w, as_task, link.waiter));
-}
-
 static int await_resumed(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
   as__task_check_raise(L, (as_task *)ctx);
@@ -41,7 +36,7 @@ static int task_await(lua_State *L) {
   if (t->state == AS_TASK_DONE) return as__task_push_results(L, 1, t);
   self->wait_kind = AS_WAIT_TASK;
   self->wait_on = t;
-  self->link.waiter.notify = wake_awaiter;
+  self->link.waiter.kind = AS_WAITER_TASK;
   as_list_push_back(&t->waiters, &self->link.waiter.node);
   return as__task_suspend(L, self, await_resumed, (lua_KContext)self);
 }

@@ -1,5 +1,5 @@
 /* time.c -- asched.sleep and asched.now: the Lua face of the loop clock and
- * the timer heap. */
+ * the timer wheel. */
 #include <lauxlib.h>
 
 #include "bindings.h"
@@ -28,7 +28,7 @@ static int l_sleep(lua_State *L) {
     if (duration == AS_NEVER) {
       t->wait_kind = AS_WAIT_FOREVER;   /* only a cancellation ends it */
     } else {
-      as_timer_heap_insert(&loop->timers, &t->link.timer, as__loop_now(loop) + duration,
+      as_timer_wheel_insert(&loop->timers, &t->link.timer, as__loop_now(loop) + duration,
                            loop->timer_seq++);
       t->flags |= AS_TASK_IN_TIMERS;
       t->wait_kind = AS_WAIT_SLEEP;

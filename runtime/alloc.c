@@ -3,7 +3,7 @@
  * suspended task (lua_State, stack, two call frames, Task userdata) costs
  * exactly what Lua asks for instead of glibc's 8-byte header and 16-byte
  * rounding on each of its five blocks (72 bytes a task). Blocks up to
- * SMALL_MAX bytes live in 64 KiB slabs holding one size class each; an empty
+ * SMALL_MAX bytes live in 256 KiB slabs holding one size class each; an empty
  * slab's pages go back to the system and the slab serves any class next.
  * Larger blocks go to malloc. Not thread-safe: one allocator per Lua state. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS and madvise */
@@ -15,8 +15,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define SLAB_SIZE ((size_t)64 * 1024)
-#define SLABS_PER_MAPPING 64            /* 4 MiB of address space at a time */
+/* 256 KiB: the two big blocks of a suspended task, its stack (720 bytes) and
+ * its lua_State (208), fill such a slab (after the header) exactly. */
+#define SLAB_SIZE ((size_t)256 * 1024)
+#define SLABS_PER_MAPPING 16            /* 4 MiB of address space at a time */
 #define GRAIN 8                         /* Lua needs no more alignment */
 #define SMALL_MAX 1024
 #define CLASSES (SMALL_MAX / GRAIN + 1) /* class c holds blocks of c * GRAIN bytes */

@@ -114,10 +114,10 @@ static void run_ready(as_loop *loop) {
   }
 }
 
-/* The earliest timer of both heaps, or NULL; *is_scope says which heap. */
+/* The earliest timer of both wheels, or NULL; *is_scope says which wheel. */
 static as_timer *earliest_timer(as_loop *loop, int *is_scope) {
-  as_timer *task_timer = as_timer_heap_min(&loop->timers);
-  as_timer *scope_timer = as_timer_heap_min(&loop->scope_timers);
+  as_timer *task_timer = as_timer_wheel_min(&loop->timers);
+  as_timer *scope_timer = as_timer_wheel_min(&loop->scope_timers);
   *is_scope = scope_timer && (!task_timer || as_timer_earlier(scope_timer, task_timer));
   return *is_scope ? scope_timer : task_timer;
 }
@@ -138,7 +138,7 @@ static int fire_due_deadline(as_loop *loop) {
   while ((min = earliest_timer(loop, &is_scope)) != NULL && min->deadline == deadline) {
     if (is_scope) {
       as_scope *s = as_container_of(min, as_scope, timer);
-      as_timer_heap_remove(&loop->scope_timers, min);
+      as_timer_wheel_remove(&loop->scope_timers, min);
       as__scope_expire(loop->L, loop, s);
     } else {
       as__task_wake(loop, as_container_of(min, as_task, link.timer));
@@ -326,8 +326,8 @@ static int new_table_ref(lua_State *L, const char *mode) {
 static void open_loop(lua_State *L, as_loop *loop, const as_run_options *opts) {
   loop->L = L;
   as_clock_init(&loop->clock, opts->virtual_time);
-  as_timer_heap_init(&loop->timers);
-  as_timer_heap_init(&loop->scope_timers);
+  as_timer_wheel_init(&loop->timers);
+  as_timer_wheel_init(&loop->scope_timers);
   as_ready_init(&loop->ready);
   uv_loop_init(&loop->uv);
   uv_timer_init(&loop->uv, &loop->wakeup);

@@ -10,7 +10,7 @@
 #include "clock.h"
 #include "ready_queue.h"
 #include "task.h"
-#include "timer_heap.h"
+#include "timer_wheel.h"
 
 typedef struct as_run_options {
   int virtual_time;    /* --virtual-time */
@@ -26,9 +26,9 @@ typedef struct as_loop {
   uv_async_t interrupt;    /* the asched program: SIGINT reaches the loop */
   struct as_workers *workers; /* threads.c: worker Lua states, made on first use */
   as_clock clock;
-  as_timer_heap timers;     /* sleeping tasks (node in the task) */
-  as_timer_heap scope_timers; /* timeout scopes (node in the as_scope) */
-  uint64_t timer_seq;       /* numbers every timer of both heaps */
+  as_timer_wheel timers;    /* sleeping tasks (node in the task) */
+  as_timer_wheel scope_timers; /* timeout scopes (node in the as_scope) */
+  uint64_t timer_seq;       /* numbers every timer of both wheels */
   as_ready_queue ready;
   as_task *current;        /* the task inside lua_resume, or NULL */
   lua_State *current_co;   /* and its coroutine */

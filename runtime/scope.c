@@ -14,7 +14,7 @@
 
 static void disarm(as_loop *loop, as_scope *s) {
   if (!s->armed) return;
-  as_timer_heap_remove(&loop->scope_timers, &s->timer);
+  as_timer_wheel_remove(&loop->scope_timers, &s->timer);
   s->armed = 0;
 }
 
@@ -45,7 +45,7 @@ as_scope *as__scope_open(lua_State *L, as_loop *loop, as_task *t, uint64_t durat
   s->active = 1;
   t->flags |= AS_TASK_IN_SCOPE;
   if (duration != AS_NEVER) {
-    as_timer_heap_insert(&loop->scope_timers, &s->timer, as__loop_now(loop) + duration,
+    as_timer_wheel_insert(&loop->scope_timers, &s->timer, as__loop_now(loop) + duration,
                          loop->timer_seq++);
     s->armed = 1;
   }

@@ -7,7 +7,7 @@
 #include <lua.h>
 
 #include "task.h"
-#include "timer_heap.h"
+#include "timer_wheel.h"
 
 struct as_loop;
 

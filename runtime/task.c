@@ -131,7 +131,7 @@ void as__task_grant(lua_State *L, as_loop *loop, as_task *t) {
 /* Unlinks `t` from its timer or waiting list. */
 static void detach(as_loop *loop, as_task *t) {
   if (t->flags & AS_TASK_IN_TIMERS) {
-    as_timer_heap_remove(&loop->timers, &t->link.timer);
+    as_timer_wheel_remove(&loop->timers, &t->link.timer);
     t->flags &= ~AS_TASK_IN_TIMERS;
     as_list_init(&t->link.waiter.node);
   } else {
@@ -192,7 +192,8 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
   while ((n = as_list_first(&t->waiters)) != NULL) {
     as_waiter *w = as_container_of(n, as_waiter, node);
     as_list_remove(n);
-    w->notify(loop, w, t);
+    if (w->kind == AS_WAITER_TASK) as__task_wake(loop, as_container_of(w, as_task, link.waiter));
+    else as__waitset_member_done(loop, w, t);
   }
   if (t->flags & AS_TASK_HAS_CALLBACKS) {
     int i, count;

@@ -7,17 +7,21 @@
 #include <lua.h>
 
 #include "list.h"
-#include "timer_heap.h"
+#include "timer_wheel.h"
 
 struct as_loop;
 struct as_task;
 
-/* Something waiting for a task to finish: another task (await) or a C
- * observer. `notify` runs inside the scheduler step, after the waiter has been
- * unlinked; it must only wake tasks, never resume them. */
+/* Something waiting for a task to finish: another task (await), whose
+ * link.waiter this is, or member `index` of a wait set. When the task is
+ * done the waiter is unlinked and, by kind, the awaiting task woken or the
+ * wait set told; neither resumes anything. */
+typedef enum as_waiter_kind { AS_WAITER_TASK, AS_WAITER_SET_MEMBER } as_waiter_kind;
+
 typedef struct as_waiter {
   as_list node;
-  void (*notify)(struct as_loop *loop, struct as_waiter *w, struct as_task *done);
+  uint32_t index;
+  uint8_t kind;
 } as_waiter;
 
 typedef enum as_task_state {
@@ -46,7 +50,7 @@ typedef enum as_wait_kind {
 /* Flag bits in as_task.flags. */
 enum {
   AS_TASK_IN_READY = 1 << 0,   /* `link.waiter.node` is in the ready queue */
-  AS_TASK_IN_TIMERS = 1 << 1,  /* `link.timer` is in the loop's heap */
+  AS_TASK_IN_TIMERS = 1 << 1,  /* `link.timer` is in the loop's timer wheel */
   AS_TASK_PENDING_RAISE = 1 << 2, /* an error waits in loop->raises for its next suspension point */
   AS_TASK_CANCEL_REQUESTED = 1 << 3, /* that error is a cancellation */
   AS_TASK_HAS_CALLBACKS = 1 << 4,  /* done callbacks wait in loop->callbacks */

@@ -19,10 +19,9 @@ enum { STOP_NEVER, STOP_ON_ERROR, STOP_ON_FAILURE }; /* failure: error or cancel
 
 typedef struct as_waitset as_waitset;
 
-typedef struct member {
-  as_waiter waiter;      /* in its task's waiters, then in the set's done queue */
-  as_waitset *set;
-} member;
+/* A member is an as_waiter: in its task's waiters, then in the set's done
+ * queue; its `index` says where it is in `members`, hence which set. */
+typedef as_waiter member;
 
 /* A userdata; user values: 1 the list of tasks, 2 the waiting Task while one
  * waits (so the pointer below stays valid), 3 the label. */
@@ -49,16 +48,15 @@ static int stop_condition_met(const as_waitset *ws) {
 
 static void record_done(as_loop *loop, as_waitset *ws, member *m, const as_task *done) {
   int32_t index = (int32_t)(m - ws->members) + 1;
-  as_list_push_back(&ws->done, &m->waiter.node);
+  as_list_push_back(&ws->done, &m->node);
   ws->remaining--;
   if (ws->deadline == AS_NEVER || as__loop_now(loop) <= ws->deadline) ws->on_time++;
   if (done->outcome == AS_OUTCOME_ERROR && !ws->first_error) ws->first_error = index;
   if (done->outcome != AS_OUTCOME_OK && !ws->first_failure) ws->first_failure = index;
 }
 
-static void member_done(as_loop *loop, as_waiter *w, as_task *done) {
-  member *m = as_container_of(w, member, waiter);
-  as_waitset *ws = m->set;
+void as__waitset_member_done(as_loop *loop, as_waiter *m, as_task *done) {
+  as_waitset *ws = as_container_of(m - m->index, as_waitset, members);
   record_done(loop, ws, m, done);
   if (ws->waiting == NULL) return;
   if (ws->wake_on == WAKE_ON_NEXT || ws->remaining == 0 || stop_condition_met(ws))
@@ -89,11 +87,11 @@ static int waitset_new(lua_State *L) {
     lua_rawgeti(L, 1, i + 1);
     t = luaL_checkudata(L, -1, AS_TASK_METATABLE);
     lua_pop(L, 1);
-    m->set = ws;
-    m->waiter.notify = member_done;
-    as_list_init(&m->waiter.node);
+    m->index = (uint32_t)i;
+    m->kind = AS_WAITER_SET_MEMBER;
+    as_list_init(&m->node);
     if (t->state == AS_TASK_DONE) record_done(loop, ws, m, t);
-    else as_list_push_back(&t->waiters, &m->waiter.node);
+    else as_list_push_back(&t->waiters, &m->node);
   }
   return 1;
 }
@@ -118,14 +116,14 @@ static int waitset_close(lua_State *L) {
   int32_t i;
   if (ws->closed) return 0;
   ws->closed = 1;
-  for (i = 0; i < ws->count; i++) as_list_remove(&ws->members[i].waiter.node);
+  for (i = 0; i < ws->count; i++) as_list_remove(&ws->members[i].node);
   return 0;
 }
 
 /* Pushes the task of the oldest unread completion and forgets it. */
 static void push_next_done(lua_State *L, as_waitset *ws) {
   as_list *n = as_list_first(&ws->done);
-  member *m = as_container_of(n, member, waiter.node);
+  member *m = as_container_of(n, member, node);
   as_list_remove(n);
   ws->handed_out++;
   lua_getiuservalue(L, 1, 1);
@@ -155,7 +153,7 @@ static int wait_on_set(lua_State *L, as_waitset *ws, int wake_on, lua_KFunction 
   t->wait_kind = AS_WAIT_SET;
   t->wait_on = ws;
   if (ws->deadline != AS_NEVER) {
-    as_timer_heap_insert(&loop->timers, &t->link.timer, ws->deadline, loop->timer_seq++);
+    as_timer_wheel_insert(&loop->timers, &t->link.timer, ws->deadline, loop->timer_seq++);
     t->flags |= AS_TASK_IN_TIMERS;
   }
   return as__task_suspend(L, t, k, (lua_KContext)t);
