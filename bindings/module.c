@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "loop.h"
 #include "scope.h"
+#include "sync.h"
 #include "threads.h"
 #include "waitq.h"
 #include "waitset.h"
@@ -178,6 +179,7 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
   as__open_task(L);
   as__open_time(L);
   as__open_threads(L);
+  as__open_sync(L);
   open_facade(L);
   lua_pushliteral(L, ASCHED_VERSION);
   lua_setfield(L, -2, "version");
