@@ -52,7 +52,7 @@ static int l_run(lua_State *L) {
 static int l_spawn(lua_State *L) {
   as_loop *loop;
   as__check_callable(L, 1);
-  loop = as_loop_of(L);
+  loop = as__loop(L);
   if (loop == NULL)
     return luaL_error(L, "asched.spawn: no running loop (call it from a task, "
                       "inside asched.run or an asched script)");
@@ -61,7 +61,7 @@ static int l_spawn(lua_State *L) {
 }
 
 static int l_current_task(lua_State *L) {
-  as_loop *loop = as_loop_of(L);
+  as_loop *loop = as__loop(L);
   if (loop == NULL || loop->current == NULL) return 0;
   as__task_push(L, loop, loop->current);
   return 1;
@@ -69,7 +69,7 @@ static int l_current_task(lua_State *L) {
 
 /* all_tasks() -> the tasks not yet done, in spawn order. */
 static int l_all_tasks(lua_State *L) {
-  as_loop *loop = as_loop_of(L);
+  as_loop *loop = as__loop(L);
   int32_t i, n = 0;
   as_task **list = loop ? as__loop_pending_tasks(L, loop, &n) : NULL;
   lua_createtable(L, n, 0);
@@ -90,7 +90,7 @@ static int prim_is_callable(lua_State *L) {
 
 /* check_in_task(name): raises "asched.<name>: not inside a task" and the like. */
 static int prim_check_in_task(lua_State *L) {
-  as__task_check_current(L, as_loop_of(L), luaL_checkstring(L, 1));
+  as__task_check_current(L, as__loop(L), luaL_checkstring(L, 1));
   return 0;
 }
 
@@ -148,7 +148,7 @@ static void open_facade(lua_State *L) {
   as__open_waitq(L);
   lua_pushcfunction(L, prim_is_callable);
   lua_setfield(L, -2, "is_callable");
-  lua_pushcfunction(L, prim_check_in_task);
+  as__push_boxed(L, prim_check_in_task);
   lua_setfield(L, -2, "check_in_task");
   lua_pushcfunction(L, prim_new_error);
   lua_setfield(L, -2, "new_error");
@@ -175,7 +175,8 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
     {NULL, NULL}
   };
   as__error_open(L);
-  luaL_newlib(L, functions);
+  luaL_newlibtable(L, functions);
+  as__set_boxed(L, functions);
   as__open_task(L);
   as__open_time(L);
   as__open_threads(L);

@@ -20,14 +20,14 @@ static void raise_not_done(lua_State *L, as_task *t) {
 
 static int await_resumed(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
-  as__task_check_raise(L, (as_task *)ctx);
+  as__task_check_raise(L, as__loop(L), (as_task *)ctx);
   return as__task_push_results(L, 1, lua_touserdata(L, 1));
 }
 
 /* task:await() / asched.await(task) -> the task's results. Suspends. */
 static int task_await(lua_State *L) {
   as_task *t = as__check_task(L, 1);
-  as_task *self = as__task_check_current(L, as_loop_of(L), "await");
+  as_task *self = as__task_check_current(L, as__loop(L), "await");
   lua_settop(L, 1);
   if (t == self) {
     as__task_push_name(L, 1, t);
@@ -38,7 +38,7 @@ static int task_await(lua_State *L) {
   self->wait_on = t;
   self->link.waiter.kind = AS_WAITER_TASK;
   as_list_push_back(&t->waiters, &self->link.waiter.node);
-  return as__task_suspend(L, self, await_resumed, (lua_KContext)self);
+  return as__task_suspend(L, as__loop(L), self, await_resumed, (lua_KContext)self);
 }
 
 /* ---- state ---- */
@@ -58,7 +58,7 @@ static int task_cancel(lua_State *L) {
     as__error_push(L, "CancelledError", "%s was cancelled", lua_tostring(L, -1));
     lua_remove(L, -2);
   }
-  lua_pushboolean(L, as__task_cancel(L, t));
+  lua_pushboolean(L, as__task_cancel(L, as__loop(L), t));
   return 1;
 }
 
@@ -110,12 +110,12 @@ static int task_add_done_callback(lua_State *L) {
   as__check_callable(L, 2);
   lua_settop(L, 2);
   if (t->state == AS_TASK_DONE) {
-    loop = as_loop_of(L);
+    loop = as__loop(L);
     if (loop == NULL) return luaL_error(L, "add_done_callback: no running loop");
     as__loop_queue_callback(loop, L, 1);
     return 0;
   }
-  as__loop_push_table(L, as_loop_of(L)->callbacks_ref);
+  as__loop_push_table(L, as__loop(L)->callbacks_ref);
   if (lua_rawgetp(L, -1, t) == LUA_TNIL) {
     lua_pop(L, 1);
     lua_newtable(L);
@@ -193,7 +193,8 @@ void as__open_task(lua_State *L) {
   }
   lua_pop(L, 1);
   if (luaL_newmetatable(L, AS_TASK_METATABLE)) {
-    luaL_newlib(L, methods);
+    lua_newtable(L);
+    as__set_boxed(L, methods);
     lua_pushcclosure(L, task_index, 1);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, task_newindex);
@@ -202,6 +203,6 @@ void as__open_task(lua_State *L) {
     lua_setfield(L, -2, "__tostring");
   }
   lua_pop(L, 1);
-  lua_pushcfunction(L, task_await);
+  as__push_boxed(L, task_await);
   lua_setfield(L, -2, "await");
 }

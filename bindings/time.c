@@ -7,7 +7,7 @@
 
 static int sleep_resumed(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
-  as__task_check_raise(L, (as_task *)ctx);
+  as__task_check_raise(L, as__loop(L), (as_task *)ctx);
   return 1;
 }
 
@@ -17,7 +17,7 @@ static int l_sleep(lua_State *L) {
   as_loop *loop;
   as_task *t;
   luaL_argcheck(L, seconds == seconds, 1, "number is NaN");
-  loop = as_loop_of(L);
+  loop = as__loop(L);
   t = as__task_check_current(L, loop, "sleep");
   lua_settop(L, 2);
   if (seconds <= 0) {
@@ -34,11 +34,11 @@ static int l_sleep(lua_State *L) {
       t->wait_kind = AS_WAIT_SLEEP;
     }
   }
-  return as__task_suspend(L, t, sleep_resumed, (lua_KContext)t);
+  return as__task_suspend(L, as__loop(L), t, sleep_resumed, (lua_KContext)t);
 }
 
 static int l_now(lua_State *L) {
-  as_loop *loop = as_loop_of(L);
+  as_loop *loop = as__loop(L);
   if (loop == NULL) return luaL_error(L, "asched.now: no running loop");
   lua_pushnumber(L, (lua_Number)as__loop_now(loop) / 1e9);
   return 1;
@@ -50,5 +50,5 @@ void as__open_time(lua_State *L) {
     {"now", l_now},
     {NULL, NULL}
   };
-  luaL_setfuncs(L, functions, 0);
+  as__set_boxed(L, functions);
 }

@@ -41,7 +41,7 @@ static void on_interrupt(uv_async_t *handle) {
   if (loop->interrupt_delivered) return;
   loop->interrupt_delivered = 1;
   as__error_push(loop->L, "CancelledError", "interrupted");
-  as__task_cancel(loop->L, main);
+  as__task_cancel(loop->L, loop, main);
 }
 
 void as__interrupt_start(as_loop *loop) {

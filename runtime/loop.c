@@ -15,15 +15,35 @@
  * keep yielding with sleep(0)), due timers and I/O get a turn anyway. */
 #define STARVATION_PASSES 1024
 
-static const char loop_key = 'L'; /* registry[&loop_key] = the running loop */
+static const char box_key = 'B'; /* registry[&box_key] = this state's as_box */
 
-as_loop *as_loop_of(lua_State *L) {
-  as_loop *loop;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &loop_key);
-  loop = lua_touserdata(L, -1);
+void as__push_box(lua_State *L) {
+  if (lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key) != LUA_TNIL) return;
   lua_pop(L, 1);
-  return loop;
+  ((as_box *)lua_newuserdatauv(L, sizeof(as_box), 0))->loop = NULL;
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, &box_key);
 }
+
+void as__set_boxed(lua_State *L, const luaL_Reg *functions) {
+  as__push_box(L);
+  luaL_setfuncs(L, functions, 1);
+}
+
+void as__push_boxed(lua_State *L, lua_CFunction fn) {
+  as__push_box(L);
+  lua_pushcclosure(L, fn, 1);
+}
+
+static as_box *box_of(lua_State *L) {
+  as_box *box;
+  as__push_box(L);
+  box = lua_touserdata(L, -1);
+  lua_pop(L, 1);
+  return box;
+}
+
+as_loop *as_loop_of(lua_State *L) { return box_of(L)->loop; }
 
 uint64_t as__loop_now(as_loop *loop) { return as_clock_now(&loop->clock); }
 
@@ -219,7 +239,7 @@ static void raise_deadlock(as_loop *loop) {
   luaL_pushresult(&b);
   as__error_push(L, "DeadlockError", "%s", lua_tostring(L, -1));
   lua_remove(L, -2);
-  as__task_raise(L, loop->main);
+  as__task_raise(L, loop, loop->main);
 }
 
 /* Runs until `main` is done (main != NULL) or no task is left. Returns 0, or
@@ -253,7 +273,7 @@ static void shut_down(as_loop *loop) {
   for (i = 0; i < n; i++) report_task(L, loop, list[i], "cancelled pending task");
   for (i = 0; i < n; i++) {
     as__error_push(L, "CancelledError", "the run ended");
-    as__task_cancel(L, list[i]);
+    as__task_cancel(L, loop, list[i]);
   }
   free(list);
   while (run_until_done(loop, NULL) != 0) {
@@ -337,8 +357,7 @@ static void open_loop(lua_State *L, as_loop *loop, const as_run_options *opts) {
   loop->callback_queue_ref = new_table_ref(L, NULL);
   loop->failures_ref = new_table_ref(L, "k");
   loop->scopes_ref = new_table_ref(L, NULL);
-  lua_pushlightuserdata(L, loop);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &loop_key);
+  box_of(L)->loop = loop;
 }
 
 static void on_closed(uv_handle_t *h) { (void)h; }
@@ -369,8 +388,7 @@ static void close_loop(lua_State *L, as_loop *loop) {
   luaL_unref(L, LUA_REGISTRYINDEX, loop->callback_queue_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->failures_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->scopes_ref);
-  lua_pushnil(L);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &loop_key);
+  box_of(L)->loop = NULL;
   free(loop);
 }
 

@@ -4,6 +4,7 @@
 #define ASCHED_LOOP_H
 
 #include <stdint.h>
+#include <lauxlib.h>
 #include <lua.h>
 #include <uv.h>
 
@@ -46,6 +47,29 @@ typedef struct as_loop {
   int interrupt_delivered; /* the main task has been cancelled by SIGINT */
 } as_loop;
 
+/* Every C function of the module has this box as upvalue 1: the loop running
+ * in this Lua state, or NULL. One per state, made by as__push_box and kept in
+ * the registry; as_run fills it for the length of a run. */
+typedef struct as_box {
+  struct as_loop *loop;
+} as_box;
+
+#define AS_BOX_UPVALUE lua_upvalueindex(1)
+
+/* The running loop, from a module function's box: no lookup. */
+static inline struct as_loop *as__loop(lua_State *L) {
+  return ((as_box *)lua_touserdata(L, AS_BOX_UPVALUE))->loop;
+}
+
+/* Pushes this state's box, making it the first time. */
+void as__push_box(lua_State *L);
+
+/* Adds `functions` to the table on top, each with the box as upvalue 1. */
+void as__set_boxed(lua_State *L, const luaL_Reg *functions);
+
+/* Pushes `fn` as a closure with the box as upvalue 1. */
+void as__push_boxed(lua_State *L, lua_CFunction fn);
+
 /* Runs the function below the `nargs` values on top of `L` as the main task on
  * a new loop. On success returns LUA_OK with the results on the stack in place
  * of the function and arguments (*nresults of them). On failure returns
@@ -53,7 +77,8 @@ typedef struct as_loop {
  * or nil) pushed. Raises a Lua error when a loop is already running in `L`. */
 int as_run(lua_State *L, int nargs, const as_run_options *opts, int *nresults);
 
-/* The loop running in `L`'s state, or NULL. */
+/* The loop running in `L`'s state, or NULL, through the registry: for code
+ * that has no box upvalue (the host). Module functions use as__loop. */
 as_loop *as_loop_of(lua_State *L);
 
 /* Queues `t` on the ready queue (the task must be detached). */

@@ -117,7 +117,7 @@ void as__scope_expire(lua_State *L, as_loop *loop, as_scope *s) {
     as__error_push(L, "CancelledError", "the deadline of a timeout scope passed");
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, -3, 1);           /* created only now: most scopes never expire */
-    as__task_cancel(L, t);                 /* as a cancel would: the awaited task too */
+    as__task_cancel(L, loop, t);           /* as a cancel would: the awaited task too */
   }
   lua_settop(L, top);
 }
@@ -139,7 +139,7 @@ void as__scope_task_done(lua_State *L, as_loop *loop, as_task *t) {
 static int scope_open(lua_State *L) {
   const char *label = luaL_checkstring(L, 1);
   double seconds = luaL_checknumber(L, 2);
-  as_loop *loop = as_loop_of(L);
+  as_loop *loop = as__loop(L);
   as_task *t = as__task_check_current(L, loop, label);
   as_scope *s = as__scope_open(L, loop, t, as_clock_duration(seconds > 0 ? seconds : 0));
   s->seconds = seconds;
@@ -151,7 +151,7 @@ static int scope_open(lua_State *L) {
 static int scope_close(lua_State *L) {
   int ok = lua_toboolean(L, 2);
   as_scope *s = luaL_checkudata(L, 1, AS_SCOPE_METATABLE);
-  if (as__scope_close(L, as_loop_of(L), 1, ok ? 0 : 3)) {
+  if (as__scope_close(L, as__loop(L), 1, ok ? 0 : 3)) {
     char seconds[32];
     snprintf(seconds, sizeof seconds, "%g", s->seconds);   /* as combine.lua writes it */
     return as__error_raise(L, "TimeoutError", "timed out after %s s", seconds);
@@ -166,8 +166,8 @@ static int scope_close(lua_State *L) {
 void as__open_scope(lua_State *L) {
   luaL_newmetatable(L, AS_SCOPE_METATABLE);
   lua_pop(L, 1);
-  lua_pushcfunction(L, scope_open);
+  as__push_boxed(L, scope_open);
   lua_setfield(L, -2, "scope_open");
-  lua_pushcfunction(L, scope_close);
+  as__push_boxed(L, scope_close);
   lua_setfield(L, -2, "scope_close");
 }

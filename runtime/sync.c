@@ -25,7 +25,7 @@
 
 /* The running task, for a method that suspends; `name` for its error. */
 static as_task *current_task(lua_State *L, const char *name) {
-  return as__task_check_current(L, as_loop_of(L), name);
+  return as__task_check_current(L, as__loop(L), name);
 }
 
 /* A count argument of constructor `fname`: absent (the default) or a
@@ -53,15 +53,15 @@ typedef struct permits {
 } permits;
 
 /* The permits at argument 1; the methods of each type have its name as
- * their upvalue, so a wrong self reads "asched.Lock expected, got number". */
+ * upvalue 2, so a wrong self reads "asched.Lock expected, got number". */
 static permits *check_permits(lua_State *L) {
-  return luaL_checkudata(L, 1, lua_tostring(L, lua_upvalueindex(1)));
+  return luaL_checkudata(L, 1, lua_tostring(L, lua_upvalueindex(2)));
 }
 
 /* A released permit goes to the oldest waiter, else back to the count. */
 static void release_permit(lua_State *L, permits *p) {
   lua_pushnil(L);
-  if (!as__waitq_grant(L, as_loop_of(L), &p->waiters)) p->free++;
+  if (!as__waitq_grant(L, as__loop(L), &p->waiters)) p->free++;
 }
 
 static int release_checked(lua_State *L, permits *p) {
@@ -166,7 +166,7 @@ static int event_set(lua_State *L) {
   event *e = luaL_checkudata(L, 1, EVENT);
   if (!e->set) {
     e->set = 1;
-    as__waitq_grant_all(L, as_loop_of(L), &e->waiters);
+    as__waitq_grant_all(L, as__loop(L), &e->waiters);
   }
   return 0;
 }
@@ -229,7 +229,7 @@ static int full(const queue *q) { return q->maxsize > 0 && size(q) + q->reserved
 /* A slot became free: reserve it for the oldest waiting putter. */
 static void free_slot(lua_State *L, queue *q) {
   lua_pushnil(L);
-  if (as__waitq_grant(L, as_loop_of(L), &q->putters)) q->reserved++;
+  if (as__waitq_grant(L, as__loop(L), &q->putters)) q->reserved++;
 }
 
 /* The value on top (popped) enters: straight to the oldest getter -- then
@@ -237,7 +237,7 @@ static void free_slot(lua_State *L, queue *q) {
 static void enqueue(lua_State *L, queue *q) {
   q->unfinished++;
   lua_pushvalue(L, -1);
-  if (as__waitq_grant(L, as_loop_of(L), &q->getters)) {
+  if (as__waitq_grant(L, as__loop(L), &q->getters)) {
     lua_pop(L, 1);
     if (!full(q)) free_slot(L, q);
     return;
@@ -264,7 +264,7 @@ static int pop_front(lua_State *L, queue *q) {
  * popped): to the next getter, else to the front, where it was the oldest. */
 static void give_back(lua_State *L, queue *q) {
   lua_pushvalue(L, -1);
-  if (as__waitq_grant(L, as_loop_of(L), &q->getters)) {
+  if (as__waitq_grant(L, as__loop(L), &q->getters)) {
     lua_pop(L, 1);
     return;
   }
@@ -356,7 +356,7 @@ static int queue_task_done(lua_State *L) {
   queue *q = check_queue(L);
   if (q->unfinished <= 0)
     return as__error_raise(L, "ValueError", "task_done() called more times than items were put");
-  if (--q->unfinished == 0) as__waitq_grant_all(L, as_loop_of(L), &q->joiners);
+  if (--q->unfinished == 0) as__waitq_grant_all(L, as__loop(L), &q->joiners);
   return 0;
 }
 
@@ -398,16 +398,19 @@ static int l_queue(lua_State *L) {
 
 /* ---- registration ---- */
 
-/* A metatable `name` whose methods (and __tostring) have `name` as upvalue. */
+/* A metatable `name` whose methods (and __tostring) have the box and
+ * `name` as upvalues. */
 static void new_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction tostring) {
   luaL_newmetatable(L, name);
   lua_newtable(L);
+  as__push_box(L);
   lua_pushstring(L, name);
-  luaL_setfuncs(L, methods, 1);
+  luaL_setfuncs(L, methods, 2);
   lua_setfield(L, -2, "__index");
   if (tostring) {
+    as__push_box(L);
     lua_pushstring(L, name);
-    lua_pushcclosure(L, tostring, 1);
+    lua_pushcclosure(L, tostring, 2);
     lua_setfield(L, -2, "__tostring");
   }
   lua_pop(L, 1);
@@ -435,10 +438,10 @@ void as__open_sync(lua_State *L) {
   new_type(L, LOCK, permits_methods, permits_tostring);
   new_type(L, GUARD, guard_methods, NULL);
   luaL_getmetatable(L, GUARD);
-  lua_pushcfunction(L, guard_release);
+  as__push_boxed(L, guard_release);
   lua_setfield(L, -2, "__close");
   lua_pop(L, 1);
   new_type(L, EVENT, event_methods, NULL);
   new_type(L, QUEUE, queue_methods, queue_tostring);
-  luaL_setfuncs(L, functions, 0);
+  as__set_boxed(L, functions);
 }

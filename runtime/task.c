@@ -98,16 +98,16 @@ as_task *as__task_check_current(lua_State *L, as_loop *loop, const char *fname) 
   return t;
 }
 
-int as__task_suspend(lua_State *L, as_task *t, lua_KFunction k, lua_KContext ctx) {
+int as__task_suspend(lua_State *L, as_loop *loop, as_task *t, lua_KFunction k, lua_KContext ctx) {
   t->state = AS_TASK_SUSPENDED;
-  if (t->flags & AS_TASK_PENDING_RAISE) as__task_wake(as_loop_of(L), t);
+  if (t->flags & AS_TASK_PENDING_RAISE) as__task_wake(loop, t);
   return lua_yieldk(L, 0, ctx, k);
 }
 
-int as__task_take_raise(lua_State *L, as_task *t) {
+int as__task_take_raise(lua_State *L, as_loop *loop, as_task *t) {
   if (!(t->flags & AS_TASK_PENDING_RAISE)) return 0;
   t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED);
-  as__loop_push_table(L, as_loop_of(L)->raises_ref);
+  as__loop_push_table(L, loop->raises_ref);
   lua_rawgetp(L, -1, t);
   lua_pushnil(L);
   lua_rawsetp(L, -3, t);
@@ -115,8 +115,8 @@ int as__task_take_raise(lua_State *L, as_task *t) {
   return 1;
 }
 
-void as__task_check_raise(lua_State *L, as_task *t) {
-  if (as__task_take_raise(L, t)) lua_error(L);
+void as__task_check_raise(lua_State *L, as_loop *loop, as_task *t) {
+  if (as__task_take_raise(L, loop, t)) lua_error(L);
 }
 
 void as__task_grant(lua_State *L, as_loop *loop, as_task *t) {
@@ -147,8 +147,7 @@ void as__task_wake(as_loop *loop, as_task *t) {
   as__loop_push_ready(loop, t);
 }
 
-void as__task_raise(lua_State *L, as_task *t) {
-  as_loop *loop = as_loop_of(L);
+void as__task_raise(lua_State *L, as_loop *loop, as_task *t) {
   as__loop_push_table(L, loop->raises_ref);
   lua_insert(L, -2);
   lua_rawsetp(L, -2, t);
@@ -157,7 +156,7 @@ void as__task_raise(lua_State *L, as_task *t) {
   as__task_wake(loop, t);
 }
 
-int as__task_cancel(lua_State *L, as_task *t) {
+int as__task_cancel(lua_State *L, as_loop *loop, as_task *t) {
   int requested = t->state != AS_TASK_DONE;
   /* As in asyncio, cancelling a task cancels the task it awaits, and so on
    * down the chain. Waking a task clears what it awaits, so a cycle ends. */
@@ -165,7 +164,7 @@ int as__task_cancel(lua_State *L, as_task *t) {
     as_task *awaited = t->wait_kind == AS_WAIT_TASK ? t->wait_on : NULL;
     t->flags |= AS_TASK_CANCEL_REQUESTED;
     lua_pushvalue(L, -1);
-    as__task_raise(L, t);
+    as__task_raise(L, loop, t);
     t = awaited;
   }
   lua_pop(L, 1);

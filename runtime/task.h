@@ -93,13 +93,13 @@ as_task *as__task_check_current(lua_State *L, struct as_loop *loop, const char *
 
 /* Suspends the running task `t` (its wait already registered) and yields;
  * `k` runs when it is resumed and must start with as__task_check_raise. */
-int as__task_suspend(lua_State *L, as_task *t, lua_KFunction k, lua_KContext ctx);
+int as__task_suspend(lua_State *L, struct as_loop *loop, as_task *t, lua_KFunction k, lua_KContext ctx);
 
 /* In a continuation: raises the pending error (a cancellation) if there is one. */
-void as__task_check_raise(lua_State *L, as_task *t);
+void as__task_check_raise(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* In a continuation: pushes the pending error and returns 1, or returns 0. */
-int as__task_take_raise(lua_State *L, as_task *t);
+int as__task_take_raise(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* Wakes the suspended `t` and hands it the value on top of L (popped): its
  * continuation finds it on its stack and AS_TASK_GRANTED set. */
@@ -110,10 +110,10 @@ void as__task_wake(struct as_loop *loop, as_task *t);
 
 /* Requests cancellation with the CancelledError on top of `L` (popped).
  * Returns 0 when the task was already done. */
-int as__task_cancel(lua_State *L, as_task *t);
+int as__task_cancel(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* Makes the next suspension point of `t` raise the error on top of `L` (popped). */
-void as__task_raise(lua_State *L, as_task *t);
+void as__task_raise(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* Ends a task that will never be resumed again (the run is over): resets its
  * coroutine so <close> variables run and finishes it as cancelled. */

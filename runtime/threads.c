@@ -469,7 +469,7 @@ static int to_thread_resumed(lua_State *L, int status, lua_KContext ctx) {
   as_task *t = j->caller;
   int n;
   (void)status;
-  if (as__task_take_raise(L, t)) {
+  if (as__task_take_raise(L, as__loop(L), t)) {
     let_go(L, j);       /* the thread runs on; its result will be dropped */
     return lua_error(L);
   }
@@ -524,7 +524,7 @@ static int write_args(lua_State *L) {
 
 /* to_thread(fn, ...) -> fn(...)'s values, run on the thread pool. Suspends. */
 static int l_to_thread(lua_State *L) {
-  as_loop *loop = as_loop_of(L);
+  as_loop *loop = as__loop(L);
   int i, nargs = lua_gettop(L) - 1;
   as_task *t;
   job *j;
@@ -562,10 +562,10 @@ static int l_to_thread(lua_State *L) {
   j->caller = t;
   t->wait_kind = AS_WAIT_THREAD;
   t->wait_on = j;
-  return as__task_suspend(L, t, to_thread_resumed, (lua_KContext)j);
+  return as__task_suspend(L, as__loop(L), t, to_thread_resumed, (lua_KContext)j);
 }
 
 void as__open_threads(lua_State *L) {
-  lua_pushcfunction(L, l_to_thread);
+  as__push_boxed(L, l_to_thread);
   lua_setfield(L, -2, "to_thread");
 }

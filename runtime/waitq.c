@@ -19,14 +19,14 @@ int as__waitq_suspend(lua_State *L, as_waitq *q, as_task *t, lua_KFunction k) {
   t->wait_kind = AS_WAIT_QUEUE;
   t->wait_on = q;
   as_list_push_back(&q->waiters, &t->link.waiter.node);
-  return as__task_suspend(L, t, k, (lua_KContext)t);
+  return as__task_suspend(L, as__loop(L), t, k, (lua_KContext)t);
 }
 
 int as__waitq_outcome(lua_State *L, as_task *t) {
   int granted = (t->flags & AS_TASK_GRANTED) != 0;
   t->flags &= ~AS_TASK_GRANTED;
   if (!granted) lua_pushnil(L);            /* no value */
-  if (!as__task_take_raise(L, t)) return AS_WAITQ_GRANTED;
+  if (!as__task_take_raise(L, as__loop(L), t)) return AS_WAITQ_GRANTED;
   return granted ? AS_WAITQ_GRANTED_THEN_FAILED : AS_WAITQ_FAILED;
 }
 
@@ -86,7 +86,7 @@ static int wait_resumed(lua_State *L, int status, lua_KContext ctx) {
  * waits, for "asched.<name>: not inside a task". */
 static int waitq_wait(lua_State *L) {
   as_waitq *q = check_waitq(L);
-  as_task *t = as__task_check_current(L, as_loop_of(L), luaL_optstring(L, 2, q->label));
+  as_task *t = as__task_check_current(L, as__loop(L), luaL_optstring(L, 2, q->label));
   lua_settop(L, 1);
   return as__waitq_suspend(L, q, t, wait_resumed);
 }
@@ -96,13 +96,13 @@ static int waitq_wait(lua_State *L) {
 static int waitq_grant(lua_State *L) {
   as_waitq *q = check_waitq(L);
   lua_settop(L, 2);
-  lua_pushboolean(L, as__waitq_grant(L, as_loop_of(L), q));
+  lua_pushboolean(L, as__waitq_grant(L, as__loop(L), q));
   return 1;
 }
 
 /* grant_all() -> how many waiters were woken (each with nil). */
 static int waitq_grant_all(lua_State *L) {
-  lua_pushinteger(L, as__waitq_grant_all(L, as_loop_of(L), check_waitq(L)));
+  lua_pushinteger(L, as__waitq_grant_all(L, as__loop(L), check_waitq(L)));
   return 1;
 }
 
@@ -120,10 +120,11 @@ void as__open_waitq(lua_State *L) {
     {NULL, NULL}
   };
   if (luaL_newmetatable(L, AS_WAITQ_METATABLE)) {
-    luaL_newlib(L, methods);
+    lua_newtable(L);
+    as__set_boxed(L, methods);
     lua_setfield(L, -2, "__index");
   }
   lua_pop(L, 1);
-  lua_pushcfunction(L, waitq_new);
+  as__push_boxed(L, waitq_new);
   lua_setfield(L, -2, "waitq");
 }

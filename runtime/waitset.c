@@ -65,7 +65,7 @@ void as__waitset_member_done(as_loop *loop, as_waiter *m, as_task *done) {
 
 /* waitset(tasks, label) -> WaitSet over the Task values tasks[1..#tasks]. */
 static int waitset_new(lua_State *L) {
-  as_loop *loop = as_loop_of(L);
+  as_loop *loop = as__loop(L);
   int32_t i, n;
   as_waitset *ws;
   luaL_checktype(L, 1, LUA_TTABLE);
@@ -99,7 +99,7 @@ static int waitset_new(lua_State *L) {
 /* set_deadline(seconds | nil): from now; nil removes it. */
 static int waitset_set_deadline(lua_State *L) {
   as_waitset *ws = check_set(L);
-  as_loop *loop = as_loop_of(L);
+  as_loop *loop = as__loop(L);
   if (lua_isnoneornil(L, 2)) {
     ws->deadline = AS_NEVER;
   } else {
@@ -132,12 +132,12 @@ static void push_next_done(lua_State *L, as_waitset *ws) {
 }
 
 static int deadline_passed(lua_State *L, const as_waitset *ws) {
-  return ws->deadline != AS_NEVER && as__loop_now(as_loop_of(L)) >= ws->deadline;
+  return ws->deadline != AS_NEVER && as__loop_now(as__loop(L)) >= ws->deadline;
 }
 
 /* Suspends the running task on the set until `wake_on` is met or the deadline. */
 static int wait_on_set(lua_State *L, as_waitset *ws, int wake_on, lua_KFunction k) {
-  as_loop *loop = as_loop_of(L);
+  as_loop *loop = as__loop(L);
   const char *label;
   as_task *t;
   lua_getiuservalue(L, 1, 3);
@@ -156,14 +156,14 @@ static int wait_on_set(lua_State *L, as_waitset *ws, int wake_on, lua_KFunction 
     as_timer_wheel_insert(&loop->timers, &t->link.timer, ws->deadline, loop->timer_seq++);
     t->flags |= AS_TASK_IN_TIMERS;
   }
-  return as__task_suspend(L, t, k, (lua_KContext)t);
+  return as__task_suspend(L, as__loop(L), t, k, (lua_KContext)t);
 }
 
 static void stop_waiting(lua_State *L, as_waitset *ws, as_task *t) {
   ws->waiting = NULL;
   lua_pushnil(L);
   lua_setiuservalue(L, 1, 2);
-  as__task_check_raise(L, t);
+  as__task_check_raise(L, as__loop(L), t);
 }
 
 /* A completion next() may still return: one at or before the deadline, or
@@ -171,7 +171,7 @@ static void stop_waiting(lua_State *L, as_waitset *ws, as_task *t) {
  * late ones are all at the back. */
 static int has_next(lua_State *L, const as_waitset *ws) {
   if (as_list_empty(&ws->done)) return 0;
-  return ws->handed_out < ws->on_time || as__loop_now(as_loop_of(L)) <= ws->deadline;
+  return ws->handed_out < ws->on_time || as__loop_now(as__loop(L)) <= ws->deadline;
 }
 
 /* next() -> the next finished Task in completion order; false once the
@@ -249,7 +249,8 @@ void as__open_waitset(lua_State *L) {
     {NULL, NULL}
   };
   if (luaL_newmetatable(L, AS_WAITSET_METATABLE)) {
-    luaL_newlib(L, methods);
+    lua_newtable(L);
+    as__set_boxed(L, methods);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, waitset_close);
     lua_setfield(L, -2, "__gc");
@@ -257,7 +258,7 @@ void as__open_waitset(lua_State *L) {
     lua_setfield(L, -2, "__close");
   }
   lua_pop(L, 1);
-  lua_pushcfunction(L, waitset_new);
+  as__push_boxed(L, waitset_new);
   lua_setfield(L, -2, "waitset");
   lua_pushcfunction(L, is_task);
   lua_setfield(L, -2, "is_task");
