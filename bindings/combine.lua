@@ -17,23 +17,29 @@ local asched, prim = ...
 local waitset, is_task, is_callable = prim.waitset, prim.is_task, prim.is_callable
 local scope_open, scope_close = prim.scope_open, prim.scope_close
 local check_in_task, new_error = prim.check_in_task, prim.new_error
-local arg_error, type_name = prim.arg_error, prim.type_name
+local arg_error, type_name, new_list = prim.arg_error, prim.type_name, prim.new_list
 local spawn = asched.spawn
 local error, pcall, type, format = error, pcall, type, string.format
 
 -- Checks a list of tasks and functions (argument 1 of `fname`) and returns a
--- new list of tasks, the functions spawned, only once every item is valid.
+-- list of tasks: the list itself when it holds only tasks (wait sets read it
+-- once, when made), else a new list with the functions spawned, only once
+-- every item is valid.
 local function tasks_of(list, fname)
   if type(list) ~= "table" then
     arg_error(1, fname, "table expected, got " .. type_name(list))
   end
-  local n = #list
+  local n, functions = #list, false
   for i = 1, n do
     local item = list[i]
-    if not is_task(item) and not is_callable(item) then
-      arg_error(1, fname, format("item %d is a %s, not a task or a function", i, type_name(item)))
+    if not is_task(item) then
+      if not is_callable(item) then
+        arg_error(1, fname, format("item %d is a %s, not a task or a function", i, type_name(item)))
+      end
+      functions = true
     end
   end
+  if not functions then return list end
   local tasks = {}
   for i = 1, n do
     local item = list[i]
@@ -73,7 +79,10 @@ function asched.gather(list, opts)
   local n = #tasks
   if n == 0 then return {n = 0} end
 
-  local set <close> = waitset(tasks, "gather")
+  -- The set writes each child's outcome into `results` as it finishes: its
+  -- first value, its error or its CancelledError.
+  local results = new_list(n)
+  local set <close> = waitset(tasks, "gather", results, return_exceptions)
   local ok, failed = pcall(set.wait_all, set, return_exceptions and "never" or "failure")
   if not ok then
     -- The caller was cancelled (or received another error while waiting):
@@ -83,15 +92,7 @@ function asched.gather(list, opts)
   end
   if failed ~= true then
     -- The first failure, raised at once, unchanged; the siblings keep running.
-    local _, err = pcall(failed.result, failed)
-    error(err, 0)
-  end
-
-  local results = {n = n}
-  for i = 1, n do
-    local task = tasks[i]
-    local _, value = pcall(task.result, task)   -- a value, an error or a CancelledError
-    results[i] = value
+    error(results[failed], 0)
   end
   return results
 end

@@ -127,6 +127,15 @@ static int prim_arg_error(lua_State *L) {
   return lua_error(L);
 }
 
+/* new_list(n) -> {n = n}, with room for n items. */
+static int prim_new_list(lua_State *L) {
+  lua_Integer n = luaL_checkinteger(L, 1);
+  lua_createtable(L, (int)n, 1);
+  lua_pushinteger(L, n);
+  lua_setfield(L, -2, "n");
+  return 1;
+}
+
 /* new_error(name, message) -> an asched error object. */
 static int prim_new_error(lua_State *L) {
   as__error_push(L, luaL_checkstring(L, 1), "%s", luaL_checkstring(L, 2));
@@ -156,6 +165,8 @@ static void open_facade(lua_State *L) {
   lua_setfield(L, -2, "type_name");
   lua_pushcfunction(L, prim_arg_error);
   lua_setfield(L, -2, "arg_error");
+  lua_pushcfunction(L, prim_new_list);
+  lua_setfield(L, -2, "new_list");
   for (i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
     if (luaL_loadbuffer(L, chunks[i].code, *chunks[i].size, chunks[i].name) != LUA_OK) lua_error(L);
     lua_pushvalue(L, module);

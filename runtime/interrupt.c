@@ -28,7 +28,7 @@ static void on_sigint(int sig) {
   if (++sigint_count > 1) _exit(130);
   if (loop == NULL) return;
   if (loop->current != NULL && loop->current == loop->main)
-    lua_sethook(loop->main_co, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+    lua_sethook(loop->main->co, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
   uv_async_send(&loop->interrupt);
 }
 
@@ -37,7 +37,7 @@ static void on_interrupt(uv_async_t *handle) {
   as_loop *loop = handle->data;
   as_task *main = loop->main;
   if (main->state == AS_TASK_DONE) return;
-  lua_sethook(loop->main_co, NULL, 0, 0);
+  lua_sethook(loop->main->co, NULL, 0, 0);
   if (loop->interrupt_delivered) return;
   loop->interrupt_delivered = 1;
   as__error_push(loop->L, "CancelledError", "interrupted");

@@ -421,7 +421,6 @@ int as_run(lua_State *L, int nargs, const as_run_options *opts, int *nresults) {
   open_loop(L, loop, opts);
   main = as__task_spawn(L, loop, base, nargs);    /* the Task replaces fn and args */
   loop->main = main;
-  loop->main_co = as__task_coroutine(L, loop, main);
   if (opts->handle_sigint) as__interrupt_start(loop);
   lua_pushcfunction(L, run_protected);
   lua_pushlightuserdata(L, loop);

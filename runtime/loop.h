@@ -34,7 +34,6 @@ typedef struct as_loop {
   as_task *current;        /* the task inside lua_resume, or NULL */
   lua_State *current_co;   /* and its coroutine */
   as_task *main;
-  lua_State *main_co;      /* valid until the main task is done */
   uint32_t last_task_id;
   int32_t live_tasks;      /* pending tasks == #anchors */
   int anchors_ref;         /* pending Task userdata, dense from 1 */

@@ -52,11 +52,23 @@ typedef struct permits {
   permits_kind kind;
 } permits;
 
-/* The permits at argument 1; the methods of each type have its name as
- * upvalue 2, so a wrong self reads "asched.Lock expected, got number". */
-static permits *check_permits(lua_State *L) {
-  return luaL_checkudata(L, 1, lua_tostring(L, lua_upvalueindex(2)));
+/* The object at argument 1. The methods of each type have its metatable as
+ * upvalue 2: comparing it costs nothing, where luaL_checkudata looks the
+ * type's name up in the registry on every call; a wrong self still reads
+ * "asched.Lock expected, got number". */
+static void *check_self(lua_State *L) {
+  void *p = lua_touserdata(L, 1);
+  if (p != NULL && lua_getmetatable(L, 1)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(2));
+    lua_pop(L, 1);
+    if (same) return p;
+  }
+  lua_getfield(L, lua_upvalueindex(2), "__name");
+  luaL_typeerror(L, 1, lua_tostring(L, -1));
+  return NULL;
 }
+
+static permits *check_permits(lua_State *L) { return check_self(L); }
 
 /* A released permit goes to the oldest waiter, else back to the count. */
 static void release_permit(lua_State *L, permits *p) {
@@ -88,7 +100,7 @@ static int push_guard(lua_State *L, int owner) {
 }
 
 static int guard_release(lua_State *L) {
-  guard *g = luaL_checkudata(L, 1, GUARD);
+  guard *g = check_self(L);
   if (g->released) return 0;
   g->released = 1;
   lua_getiuservalue(L, 1, 1);
@@ -163,7 +175,7 @@ typedef struct event {
 } event;
 
 static int event_set(lua_State *L) {
-  event *e = luaL_checkudata(L, 1, EVENT);
+  event *e = check_self(L);
   if (!e->set) {
     e->set = 1;
     as__waitq_grant_all(L, as__loop(L), &e->waiters);
@@ -172,13 +184,12 @@ static int event_set(lua_State *L) {
 }
 
 static int event_clear(lua_State *L) {
-  luaL_checkudata(L, 1, EVENT);
-  ((event *)lua_touserdata(L, 1))->set = 0;
+  ((event *)check_self(L))->set = 0;
   return 0;
 }
 
 static int event_is_set(lua_State *L) {
-  lua_pushboolean(L, ((event *)luaL_checkudata(L, 1, EVENT))->set);
+  lua_pushboolean(L, ((event *)check_self(L))->set);
   return 1;
 }
 
@@ -191,7 +202,7 @@ static int event_wait_resumed(lua_State *L, int status, lua_KContext ctx) {
 }
 
 static int event_wait(lua_State *L) {
-  event *e = luaL_checkudata(L, 1, EVENT);
+  event *e = check_self(L);
   as_task *t = current_task(L, "wait");
   lua_settop(L, 1);
   if (e->set) {
@@ -220,7 +231,7 @@ typedef struct queue {
   lua_Integer unfinished;    /* items put and not yet marked done */
 } queue;
 
-static queue *check_queue(lua_State *L) { return luaL_checkudata(L, 1, QUEUE); }
+static queue *check_queue(lua_State *L) { return check_self(L); }
 
 static lua_Integer size(const queue *q) { return q->tail - q->head + 1; }
 
@@ -398,21 +409,26 @@ static int l_queue(lua_State *L) {
 
 /* ---- registration ---- */
 
-/* A metatable `name` whose methods (and __tostring) have the box and
- * `name` as upvalues. */
-static void new_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction tostring) {
+/* Sets field `field` of the metatable on top to `fn` with the upvalues of a method. */
+static void set_method(lua_State *L, const char *field, lua_CFunction fn) {
+  as__push_box(L);
+  lua_pushvalue(L, -2);
+  lua_pushcclosure(L, fn, 2);
+  lua_setfield(L, -2, field);
+}
+
+/* A metatable `name` whose methods (and __tostring, __close) have the box
+ * and the metatable itself as upvalues. */
+static void new_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction tostring,
+                     lua_CFunction close) {
   luaL_newmetatable(L, name);
   lua_newtable(L);
   as__push_box(L);
-  lua_pushstring(L, name);
+  lua_pushvalue(L, -3);
   luaL_setfuncs(L, methods, 2);
   lua_setfield(L, -2, "__index");
-  if (tostring) {
-    as__push_box(L);
-    lua_pushstring(L, name);
-    lua_pushcclosure(L, tostring, 2);
-    lua_setfield(L, -2, "__tostring");
-  }
+  if (tostring) set_method(L, "__tostring", tostring);
+  if (close) set_method(L, "__close", close);
   lua_pop(L, 1);
 }
 
@@ -433,15 +449,11 @@ void as__open_sync(lua_State *L) {
     {"semaphore", l_semaphore}, {"bounded_semaphore", l_bounded_semaphore}, {"lock", l_lock},
     {"event", l_event}, {"queue", l_queue}, {NULL, NULL}
   };
-  new_type(L, SEMAPHORE, permits_methods, permits_tostring);
-  new_type(L, BOUNDED, permits_methods, permits_tostring);
-  new_type(L, LOCK, permits_methods, permits_tostring);
-  new_type(L, GUARD, guard_methods, NULL);
-  luaL_getmetatable(L, GUARD);
-  as__push_boxed(L, guard_release);
-  lua_setfield(L, -2, "__close");
-  lua_pop(L, 1);
-  new_type(L, EVENT, event_methods, NULL);
-  new_type(L, QUEUE, queue_methods, queue_tostring);
+  new_type(L, SEMAPHORE, permits_methods, permits_tostring, NULL);
+  new_type(L, BOUNDED, permits_methods, permits_tostring, NULL);
+  new_type(L, LOCK, permits_methods, permits_tostring, NULL);
+  new_type(L, GUARD, guard_methods, NULL, guard_release);
+  new_type(L, EVENT, event_methods, NULL, NULL);
+  new_type(L, QUEUE, queue_methods, queue_tostring, NULL);
   as__set_boxed(L, functions);
 }

@@ -47,14 +47,6 @@ void as__task_push(lua_State *L, as_loop *loop, as_task *t) {
   lua_remove(L, -2);
 }
 
-lua_State *as__task_coroutine(lua_State *L, as_loop *loop, as_task *t) {
-  lua_State *co;
-  as__task_push(L, loop, t);
-  lua_getiuservalue(L, -1, 1);
-  co = lua_tothread(L, -1);
-  lua_pop(L, 2);
-  return co;
-}
 
 /* ---- spawning ---- */
 
@@ -71,6 +63,7 @@ as_task *as__task_spawn(lua_State *L, as_loop *loop, int fidx, int nargs) {
   lua_xmove(L, co, nargs + 1);
   lua_rotate(L, -2, 1);
   lua_setiuservalue(L, -2, 1);
+  t->co = co;
   t->id = ++loop->last_task_id;
   t->nvalues = nargs;
   t->state = AS_TASK_NEW;
@@ -120,7 +113,7 @@ void as__task_check_raise(lua_State *L, as_loop *loop, as_task *t) {
 }
 
 void as__task_grant(lua_State *L, as_loop *loop, as_task *t) {
-  lua_State *co = as__task_coroutine(L, loop, t);
+  lua_State *co = t->co;
   if (!lua_checkstack(co, 1)) luaL_error(L, "stack overflow handing a value to a task");
   lua_xmove(L, co, 1);
   t->nvalues = 1;
@@ -179,6 +172,7 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
   as_list *n;
   t->state = AS_TASK_DONE;
   t->outcome = (uint8_t)outcome;
+  t->co = NULL;
   t->wait_kind = AS_WAIT_NONE;
   if (t->flags & AS_TASK_PENDING_RAISE) {
     as__loop_push_table(L, loop->raises_ref);
@@ -192,7 +186,7 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
     as_waiter *w = as_container_of(n, as_waiter, node);
     as_list_remove(n);
     if (w->kind == AS_WAITER_TASK) as__task_wake(loop, as_container_of(w, as_task, link.waiter));
-    else as__waitset_member_done(loop, w, t);
+    else as__waitset_member_done(L, lua_gettop(L), loop, w, t);
   }
   if (t->flags & AS_TASK_HAS_CALLBACKS) {
     int i, count;
@@ -330,7 +324,7 @@ void as__task_abandon(as_loop *loop, as_task *t) {
   } else if (t->state == AS_TASK_SUSPENDED) {
     detach(loop, t);
   }
-  co = as__task_coroutine(L, loop, t);
+  co = t->co;
   loop->current = t;
   loop->current_co = co;
   lua_resetthread(co);
@@ -352,7 +346,7 @@ void as__task_step(as_loop *loop, as_task *t) {
   }
   nargs = t->nvalues;       /* new: its arguments; suspended: what a grant handed over */
   t->nvalues = 0;
-  co = as__task_coroutine(loop->L, loop, t);
+  co = t->co;
   t->state = AS_TASK_RUNNING;
   loop->current = t;
   loop->current_co = co;
@@ -464,7 +458,7 @@ void as__task_push_wait_description(lua_State *L, as_loop *loop, as_task *t) {
     lua_pushstring(L, what);
     return;
   }
-  push_where(L, as__task_coroutine(L, loop, t));
+  push_where(L, t->co);
   lua_pushfstring(L, "%s at %s", what, lua_tostring(L, -1));
   lua_remove(L, -2);
 }

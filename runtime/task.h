@@ -60,7 +60,7 @@ enum {
 };
 
 /* Allocated by Lua as the Task userdata (its one user value holds the coroutine
- * while pending, the results once done; as__task_coroutine finds it), so the garbage collector frees it --
+ * while pending, the results once done), so the garbage collector frees it --
  * but never while the task is pending: from spawn to finish it is anchored in
  * loop->anchors at index `anchor`. A task sleeps, waits or sits in the ready
  * queue through the one `link` node, so these cost no allocation. */
@@ -70,6 +70,7 @@ typedef struct as_task {
     as_waiter waiter;   /* in the ready queue, or in a waiters list */
   } link;
   as_list waiters;      /* as_waiter nodes waiting for this task to finish */
+  lua_State *co;        /* the coroutine (also the user value); NULL once done */
   void *wait_on;        /* AS_WAIT_TASK: the awaited task */
   uint32_t id;          /* task-<id> */
   int32_t anchor;       /* index in loop->anchors while pending, else 0 */
@@ -124,9 +125,6 @@ void as__task_step(struct as_loop *loop, as_task *t);
 
 /* Pushes the task's userdata, found through its anchor (pending tasks only). */
 void as__task_push(lua_State *L, struct as_loop *loop, as_task *t);
-
-/* The coroutine of a pending task. */
-lua_State *as__task_coroutine(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* Pushes a one-line description of what a pending task waits on and where
  * (for end-of-run and deadlock reports). */

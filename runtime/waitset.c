@@ -4,6 +4,8 @@
  * waiting task is woken only when what it waits for has happened:
  *   next()       the next completion, or the deadline;
  *   wait_all(s)  every task done, or the first failure (s), or the deadline.
+ * Given a results table (gather), the set writes each task's outcome into it
+ * the moment the task finishes, so gather needs to hold no finished task.
  * The deadline rides on the waiting task's own timer node. Members live in
  * the userdata, which unlinks them when closed or collected. */
 #include "waitset.h"
@@ -33,7 +35,9 @@ struct as_waitset {
   int32_t handed_out;     /* completions next() has returned */
   uint64_t deadline;      /* AS_NEVER: none */
   as_task *waiting;
+  int results_ref;        /* registry reference of the results table, or LUA_NOREF */
   uint8_t wake_on, stop_on, closed;
+  uint8_t keep_errors;    /* every error recorded counts as retrieved, not just the first failure */
   member members[];
 };
 
@@ -46,24 +50,54 @@ static int stop_condition_met(const as_waitset *ws) {
          (ws->stop_on == STOP_ON_FAILURE && ws->first_failure);
 }
 
-static void record_done(as_loop *loop, as_waitset *ws, member *m, const as_task *done) {
+/* Writes the outcome of the done Task at `task` into results[index]: its
+ * first value, its error value or its CancelledError. An error counts as
+ * retrieved when gather will hand it on: every one when keeping errors,
+ * else only the first failure, which gather raises. */
+static void record_outcome(lua_State *L, as_waitset *ws, int32_t index, const as_task *done, int task) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, ws->results_ref);
+  lua_getiuservalue(L, task, 1);
+  if (done->outcome == AS_OUTCOME_OK) {
+    if (done->nvalues == 0) {
+      lua_pop(L, 1);
+      lua_pushnil(L);
+    } else if (done->nvalues > 1) {
+      lua_rawgeti(L, -1, 1);
+      lua_remove(L, -2);
+    }
+  } else if (done->outcome == AS_OUTCOME_ERROR) {
+    if (ws->keep_errors || index == ws->first_failure) {
+      lua_pushboolean(L, 1);
+      lua_setfield(L, -2, "retrieved");
+    }
+    lua_getfield(L, -1, "error");
+    lua_remove(L, -2);
+  }
+  lua_rawseti(L, -2, index);
+  lua_pop(L, 1);
+}
+
+/* The task of member `m`, the Task at stack index `task` of L, is done. */
+static void record_done(lua_State *L, as_loop *loop, as_waitset *ws, member *m, const as_task *done, int task) {
   int32_t index = (int32_t)(m - ws->members) + 1;
   as_list_push_back(&ws->done, &m->node);
   ws->remaining--;
   if (ws->deadline == AS_NEVER || as__loop_now(loop) <= ws->deadline) ws->on_time++;
   if (done->outcome == AS_OUTCOME_ERROR && !ws->first_error) ws->first_error = index;
   if (done->outcome != AS_OUTCOME_OK && !ws->first_failure) ws->first_failure = index;
+  if (ws->results_ref != LUA_NOREF) record_outcome(L, ws, index, done, task);
 }
 
-void as__waitset_member_done(as_loop *loop, as_waiter *m, as_task *done) {
+void as__waitset_member_done(lua_State *L, int task, as_loop *loop, as_waiter *m, as_task *done) {
   as_waitset *ws = as_container_of(m - m->index, as_waitset, members);
-  record_done(loop, ws, m, done);
+  record_done(L, loop, ws, m, done, task);
   if (ws->waiting == NULL) return;
   if (ws->wake_on == WAKE_ON_NEXT || ws->remaining == 0 || stop_condition_met(ws))
     as__task_wake(loop, ws->waiting);
 }
 
-/* waitset(tasks, label) -> WaitSet over the Task values tasks[1..#tasks]. */
+/* waitset(tasks, label [, results, keep_errors]) -> WaitSet over the Task
+ * values tasks[1..#tasks]; with `results`, each outcome is written there. */
 static int waitset_new(lua_State *L) {
   as_loop *loop = as__loop(L);
   int32_t i, n;
@@ -76,7 +110,13 @@ static int waitset_new(lua_State *L) {
   as_list_init(&ws->done);
   ws->count = ws->remaining = n;
   ws->deadline = AS_NEVER;
+  ws->results_ref = LUA_NOREF;
   luaL_setmetatable(L, AS_WAITSET_METATABLE);
+  if (lua_type(L, 3) == LUA_TTABLE) {
+    lua_pushvalue(L, 3);
+    ws->results_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    ws->keep_errors = (uint8_t)lua_toboolean(L, 4);
+  }
   lua_pushvalue(L, 1);
   lua_setiuservalue(L, -2, 1);
   lua_pushvalue(L, 2);
@@ -86,12 +126,12 @@ static int waitset_new(lua_State *L) {
     as_task *t;
     lua_rawgeti(L, 1, i + 1);
     t = luaL_checkudata(L, -1, AS_TASK_METATABLE);
-    lua_pop(L, 1);
     m->index = (uint32_t)i;
     m->kind = AS_WAITER_SET_MEMBER;
     as_list_init(&m->node);
-    if (t->state == AS_TASK_DONE) record_done(loop, ws, m, t);
+    if (t->state == AS_TASK_DONE) record_done(L, loop, ws, m, t, lua_gettop(L));
     else as_list_push_back(&t->waiters, &m->node);
+    lua_pop(L, 1);
   }
   return 1;
 }
@@ -116,6 +156,8 @@ static int waitset_close(lua_State *L) {
   int32_t i;
   if (ws->closed) return 0;
   ws->closed = 1;
+  luaL_unref(L, LUA_REGISTRYINDEX, ws->results_ref);
+  ws->results_ref = LUA_NOREF;
   for (i = 0; i < ws->count; i++) as_list_remove(&ws->members[i].node);
   return 0;
 }
@@ -202,13 +244,12 @@ static int waitset_next(lua_State *L) {
   return wait_on_set(L, ws, WAKE_ON_NEXT, next_resumed);
 }
 
-/* wait_all(stop_on) -> the first failed Task (stop_on "error": an error;
- * "failure": an error or a cancellation); true when every task is done; false
- * when the deadline passed first. Suspends. */
+/* wait_all(stop_on) -> the list index of the first failed task (stop_on
+ * "error": an error; "failure": an error or a cancellation); true when every
+ * task is done; false when the deadline passed first. Suspends. */
 static int all_result(lua_State *L, as_waitset *ws) {
   if (stop_condition_met(ws)) {
-    lua_getiuservalue(L, 1, 1);
-    lua_rawgeti(L, -1, ws->stop_on == STOP_ON_ERROR ? ws->first_error : ws->first_failure);
+    lua_pushinteger(L, ws->stop_on == STOP_ON_ERROR ? ws->first_error : ws->first_failure);
     return 1;
   }
   lua_pushboolean(L, ws->remaining == 0);
