@@ -1,0 +1,22 @@
+-- W2 spawn-yield on Lua 5.4 + cqueues: N tasks each yield once with sleep(0)
+-- and return i; all gathered; prints the sum. Usage: lua5.4 w2_spawn_yield.lua [N]
+local cqueues = require "cqueues"
+local dir = (arg and arg[0] or ""):match("^(.*)/") or "."
+local sync = dofile(dir .. "/sync.lua")
+local N = tonumber(arg[1]) or 1000000
+
+local function yielder(i)
+  cqueues.sleep(0)
+  return i
+end
+
+local cq = cqueues.new()
+cq:wrap(function()
+  local tasks = sync.group(cq)
+  for i = 1, N do tasks:spawn(yielder, i) end
+  local results = tasks:wait()
+  local sum = 0
+  for i = 1, results.n do sum = sum + results[i] end
+  print("result=" .. sum)
+end)
+assert(cq:loop())

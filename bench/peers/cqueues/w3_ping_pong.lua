@@ -1,0 +1,23 @@
+-- W3 ping-pong on Lua 5.4 + cqueues: two tasks pass a counter N times through
+-- two queues of size 1; prints the final counter (N). Usage: lua5.4 w3_ping_pong.lua [N]
+local cqueues = require "cqueues"
+local dir = (arg and arg[0] or ""):match("^(.*)/") or "."
+local sync = dofile(dir .. "/sync.lua")
+local N = tonumber(arg[1]) or 1000000
+
+local cq = cqueues.new()
+cq:wrap(function()
+  local to_pong, to_ping = sync.queue(1), sync.queue(1)
+  local pong = sync.group(cq)
+  pong:spawn(function()
+    for _ = 1, N do to_ping:put(to_pong:get() + 1) end
+  end)
+  local counter = 0
+  for _ = 1, N do
+    to_pong:put(counter)
+    counter = to_ping:get()
+  end
+  pong:wait()
+  print("result=" .. counter)
+end)
+assert(cq:loop())
