@@ -18,7 +18,8 @@ int as_host_run(lua_State *L, int nargs, int keep_results);
 /* Prints "asched: msg" on stderr. */
 void as_host_message(const char *msg);
 
-/* The stopgap interactive prompt (until the real REPL lands). */
-void as_host_repl(lua_State *L);
+/* The REPL, as the main task of a run; with `script` (a stack index, 0 for
+ * none), that chunk runs first with the `nargs` values above it. */
+void as_host_repl(lua_State *L, int script, int nargs);
 
 #endif

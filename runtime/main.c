@@ -117,7 +117,7 @@ static int collect_args(char **argv, int *flags) {
     switch (a[1]) {
       case 'E': *flags |= HAS_UPPER_E; break;
       case 'W': break;
-      case 'i': *flags |= HAS_I | HAS_V; break;
+      case 'i': *flags |= HAS_I; break;
       case 'v': *flags |= HAS_V; break;
       case 'e': *flags |= HAS_E; /* fall through */
       case 'l':
@@ -178,7 +178,9 @@ static int run_init(lua_State *L) {
   return run_string(L, init, name);
 }
 
-static int run_script(lua_State *L, char **argv) {
+/* Loads the script and pushes it with its arguments (*nargs of them), or
+ * reports a load error. */
+static int load_script(lua_State *L, char **argv, int *nargs) {
   const char *fname = argv[0];
   int status, n;
   if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0) fname = NULL;
@@ -189,7 +191,13 @@ static int run_script(lua_State *L, char **argv) {
   luaL_checkstack(L, n + 3, "too many arguments to script");
   for (int i = 1; i <= n; i++) lua_rawgeti(L, -i, i);
   lua_remove(L, -n - 1);
-  return run_loaded(L, LUA_OK, n);
+  *nargs = n;
+  return LUA_OK;
+}
+
+static int run_script(lua_State *L, char **argv) {
+  int n, status = load_script(L, argv, &n);
+  return status == LUA_OK ? run_loaded(L, LUA_OK, n) : status;
 }
 
 static void print_version(void) {
@@ -285,13 +293,19 @@ static int pmain(lua_State *L) {
   lua_gc(L, LUA_GCINC, 200, 100, 0);
   if (!(flags & HAS_UPPER_E) && run_init(L) != LUA_OK) return 0;
   if (!run_args(L, argv, script ? script : argc)) return 0;
-  if (script && run_script(L, argv + script) != LUA_OK) return 0;
-  if (flags & HAS_I) {
-    as_host_repl(L);
+  if (script && (flags & HAS_I)) {
+    /* The REPL runs the script as its first input, in the same run: its
+     * globals and still-running tasks are there at the prompt. */
+    int n;
+    if (load_script(L, argv + script, &n) != LUA_OK) return 0;
+    as_host_repl(L, lua_gettop(L) - n, n);
+  } else if (script && run_script(L, argv + script) != LUA_OK) {
+    return 0;
+  } else if (flags & HAS_I) {
+    as_host_repl(L, 0, 0);
   } else if (script == 0 && !(flags & (HAS_E | HAS_V))) {
     if (isatty(0)) {
-      print_version();
-      as_host_repl(L);
+      as_host_repl(L, 0, 0);
     } else if (run_loaded(L, luaL_loadfile(L, NULL), 0) != LUA_OK) {
       return 0;
     }

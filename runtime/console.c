@@ -1,0 +1,330 @@
+/* console.c -- the REPL's terminal: reads lines through the loop (a uv_poll
+ * on stdin feeding libedit's callback interface), so tasks keep running while
+ * the user types; prints their output above the line being edited; Ctrl-C
+ * cancels the task of the current input or clears the line. Only the asched
+ * program uses it (runtime/repl.lua drives it). Without libedit it reads
+ * plain lines, with no editing or history. */
+#include "console.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef ASCHED_HAVE_LIBEDIT
+#include <editline/readline.h>
+#endif
+
+#include "errors.h"
+#include "loop.h"
+#include "waitq.h"
+
+/* One per run of the REPL; a userdata kept by repl.lua. */
+typedef struct console {
+  uv_poll_t poll;          /* stdin, while a read waits */
+  uv_signal_t sigint;
+  as_waitq readers;        /* the task waiting in read() */
+  as_loop *loop;
+  int polling, reading, closed;
+  int input_ref;           /* registry reference: the task running the current input */
+  char prompt[64];         /* of the read in progress */
+  char history[1024];      /* the history file, or "" */
+#ifndef ASCHED_HAVE_LIBEDIT
+  char line[4096];
+  size_t length;
+#endif
+} console;
+
+#define CONSOLE "asched.Console"
+
+static console *the_console;  /* libedit's line handler takes no context */
+
+/* ---- delivering a line (or EOF, nil) to the waiting reader ---- */
+
+static void stop_polling(console *c) {
+  if (c->polling) {
+    uv_poll_stop(&c->poll);
+    c->polling = 0;
+  }
+}
+
+static void deliver(console *c, const char *line) {
+  lua_State *L = c->loop->L;
+  stop_polling(c);
+  c->reading = 0;
+  if (line) lua_pushstring(L, line);
+  else lua_pushnil(L);
+  as__waitq_grant(L, c->loop, &c->readers);
+}
+
+#ifdef ASCHED_HAVE_LIBEDIT
+static void on_line(char *line) {
+  console *c = the_console;
+  rl_callback_handler_remove();
+  if (line && *line) {
+    add_history(line);
+    if (c->history[0]) write_history(c->history);
+  }
+  deliver(c, line);
+  free(line);
+}
+#endif
+
+static void on_stdin(uv_poll_t *handle, int status, int events) {
+  console *c = handle->data;
+  (void)events;
+  if (status < 0) {
+    deliver(c, NULL);
+    return;
+  }
+#ifdef ASCHED_HAVE_LIBEDIT
+  rl_callback_read_char();
+#else
+  {
+    char ch;
+    ssize_t n = read(0, &ch, 1);
+    if (n <= 0) {
+      deliver(c, NULL);
+    } else if (ch == '\n') {
+      c->line[c->length] = '\0';
+      c->length = 0;
+      deliver(c, c->line);
+    } else if (c->length + 1 < sizeof c->line) {
+      c->line[c->length++] = ch;
+    }
+  }
+#endif
+}
+
+/* ---- Ctrl-C ---- */
+
+static void on_sigint(uv_signal_t *handle, int signum) {
+  console *c = handle->data;
+  lua_State *L = c->loop->L;
+  as_task *input = NULL;
+  (void)signum;
+  if (c->input_ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, c->input_ref);
+    input = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+  }
+  if (input && input->state != AS_TASK_DONE) {
+    as__error_push(L, "CancelledError", "interrupted (Ctrl-C)");
+    as__task_cancel(L, c->loop, input);
+    return;
+  }
+  /* At the prompt: drop what was typed and start a fresh line. */
+  fputs("^C\n", stdout);
+#ifdef ASCHED_HAVE_LIBEDIT
+  if (c->reading) {
+    /* Reinstalling the handler starts a fresh, empty line (libedit's
+     * rl_replace_line("") and rl_delete_text leave the old text). */
+    rl_callback_handler_remove();
+    rl_callback_handler_install(c->prompt, on_line);
+  }
+#else
+  c->length = 0;
+#endif
+  fflush(stdout);
+}
+
+/* ---- the Lua face ---- */
+
+static console *check_console(lua_State *L) { return luaL_checkudata(L, 1, CONSOLE); }
+
+static int read_resumed(lua_State *L, int status, lua_KContext ctx) {
+  int outcome = as__waitq_outcome(L, (as_task *)ctx);
+  (void)status;
+  if (outcome == AS_WAITQ_FAILED) {
+    console *c = lua_touserdata(L, 1);
+    stop_polling(c);
+#ifdef ASCHED_HAVE_LIBEDIT
+    if (c->reading) rl_callback_handler_remove();
+#endif
+    c->reading = 0;
+    return lua_error(L);
+  }
+  if (outcome == AS_WAITQ_GRANTED_THEN_FAILED) return lua_error(L);
+  return 1;
+}
+
+/* read(prompt) -> the line typed, or nil at end of input (Ctrl-D). Suspends:
+ * every other task runs while the user types. */
+static int console_read(lua_State *L) {
+  console *c = check_console(L);
+  const char *prompt = luaL_checkstring(L, 2);
+  as_task *t = as__task_check_current(L, as__loop(L), "read");
+  if (c->reading) return luaL_error(L, "console: a read is already waiting");
+  lua_settop(L, 1);
+  c->reading = 1;
+  snprintf(c->prompt, sizeof c->prompt, "%s", prompt);
+#ifdef ASCHED_HAVE_LIBEDIT
+  rl_callback_handler_install(c->prompt, on_line);
+#else
+  fputs(prompt, stdout);
+  fflush(stdout);
+#endif
+  uv_poll_start(&c->poll, UV_READABLE, on_stdin);
+  c->polling = 1;
+  return as__waitq_suspend(L, &c->readers, t, read_resumed);
+}
+
+/* write(text): prints text (a line) above the line being edited. */
+static int console_write(lua_State *L) {
+  console *c = check_console(L);
+  size_t len;
+  const char *text = luaL_checklstring(L, 2, &len);
+  if (c->reading) fputs("\r\033[K", stdout);   /* clear the line being edited */
+  fwrite(text, 1, len, stdout);
+  if (len == 0 || text[len - 1] != '\n') fputc('\n', stdout);
+#ifdef ASCHED_HAVE_LIBEDIT
+  if (c->reading) rl_forced_update_display();
+#endif
+  fflush(stdout);
+  return 0;
+}
+
+/* set_input(task | nil): the task Ctrl-C cancels. */
+static int console_set_input(lua_State *L) {
+  console *c = check_console(L);
+  luaL_unref(L, LUA_REGISTRYINDEX, c->input_ref);
+  c->input_ref = LUA_NOREF;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checkudata(L, 2, AS_TASK_METATABLE);
+    lua_pushvalue(L, 2);
+    c->input_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  return 0;
+}
+
+/* ---- introspection for the REPL's commands ---- */
+
+static as_task *check_pending(lua_State *L, int arg) {
+  as_task *t = luaL_checkudata(L, arg, AS_TASK_METATABLE);
+  if (t->state == AS_TASK_DONE) luaL_argerror(L, arg, "the task is done");
+  return t;
+}
+
+static int console_task_id(lua_State *L) {
+  lua_pushinteger(L, ((as_task *)luaL_checkudata(L, 2, AS_TASK_METATABLE))->id);
+  return 1;
+}
+
+/* describe(task) -> "sleeping until 3.000 s at x.lua:4", as in deadlock reports. */
+static int console_describe(lua_State *L) {
+  as__task_push_wait_description(L, as__loop(L), check_pending(L, 2));
+  return 1;
+}
+
+/* traceback(task) -> where the (suspended) task is, as a stack traceback. */
+static int console_traceback(lua_State *L) {
+  as_task *t = check_pending(L, 2);
+  if (t->state == AS_TASK_NEW) {
+    lua_pushliteral(L, "not started yet");
+    return 1;
+  }
+  luaL_traceback(L, t->co, NULL, 0);
+  return 1;
+}
+
+static int console_is_virtual(lua_State *L) {
+  lua_pushboolean(L, as__loop(L)->clock.is_virtual);
+  return 1;
+}
+
+/* advance(seconds): under virtual time, moves the clock forward by hand. */
+static int console_advance(lua_State *L) {
+  as_loop *loop = as__loop(L);
+  double seconds = luaL_checknumber(L, 2);
+  uint64_t duration = as_clock_duration(seconds > 0 ? seconds : 0);
+  luaL_argcheck(L, loop->clock.is_virtual, 1, "the clock is not virtual");
+  if (duration != AS_NEVER) as_clock_advance(&loop->clock, as__loop_now(loop) + duration);
+  return 0;
+}
+
+static void on_closed(uv_handle_t *h) { (void)h; }
+
+/* close(): stops reading and keeps the history. Also the __gc and __close. */
+static int console_close(lua_State *L) {
+  console *c = check_console(L);
+  if (c->closed) return 0;
+  c->closed = 1;
+#ifdef ASCHED_HAVE_LIBEDIT
+  if (c->reading) rl_callback_handler_remove();
+  if (c->history[0] && write_history(c->history) == 0) chmod(c->history, 0600);
+#endif
+  stop_polling(c);
+  uv_close((uv_handle_t *)&c->poll, on_closed);
+  uv_close((uv_handle_t *)&c->sigint, on_closed);
+  luaL_unref(L, LUA_REGISTRYINDEX, c->input_ref);
+  c->input_ref = LUA_NOREF;
+  if (the_console == c) the_console = NULL;
+  return 0;
+}
+
+/* open() -> a console on stdin, for the running loop. */
+static int console_open(lua_State *L) {
+  as_loop *loop = as__loop(L);
+  console *c;
+  const char *home = getenv("HOME");
+  if (loop == NULL) return luaL_error(L, "console: no running loop");
+  c = lua_newuserdatauv(L, sizeof *c, 0);
+  memset(c, 0, sizeof *c);
+  c->loop = loop;
+  c->input_ref = LUA_NOREF;
+  as__waitq_init(&c->readers, "console input");
+  if (uv_poll_init(&loop->uv, &c->poll, 0) != 0) return luaL_error(L, "console: cannot watch stdin");
+  c->poll.data = c;
+  uv_signal_init(&loop->uv, &c->sigint);
+  c->sigint.data = c;
+  uv_signal_start(&c->sigint, on_sigint, SIGINT);
+  uv_unref((uv_handle_t *)&c->sigint);
+  luaL_setmetatable(L, CONSOLE);
+  the_console = c;
+#ifdef ASCHED_HAVE_LIBEDIT
+  rl_catch_signals = 0;
+  if (home && snprintf(c->history, sizeof c->history, "%s/.asched_history", home) < (int)sizeof c->history) {
+    int fd;
+    read_history(c->history);
+    /* Create it private: a history can hold secrets typed at the prompt. */
+    fd = open(c->history, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0) close(fd);
+  } else {
+    c->history[0] = '\0';
+  }
+#else
+  (void)home;
+#endif
+  return 1;
+}
+
+void as__open_console(lua_State *L) {
+  static const luaL_Reg methods[] = {
+    {"read", console_read},
+    {"write", console_write},
+    {"set_input", console_set_input},
+    {"close", console_close},
+    {"task_id", console_task_id},
+    {"describe", console_describe},
+    {"traceback", console_traceback},
+    {"is_virtual", console_is_virtual},
+    {"advance", console_advance},
+    {NULL, NULL}
+  };
+  if (luaL_newmetatable(L, CONSOLE)) {
+    lua_newtable(L);
+    as__set_boxed(L, methods);
+    lua_setfield(L, -2, "__index");
+    as__push_boxed(L, console_close);
+    lua_setfield(L, -2, "__gc");
+    as__push_boxed(L, console_close);
+    lua_setfield(L, -2, "__close");
+  }
+  lua_pop(L, 1);
+  as__push_boxed(L, console_open);
+}

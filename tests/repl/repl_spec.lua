@@ -1,0 +1,186 @@
+-- The REPL as a person uses it: asched runs in a tmux pane (a real pseudo-
+-- terminal); the specs type into it and read the screen. Every step waits
+-- for what it expects to appear (never a fixed sleep), with a time limit.
+local asched_bin = assert(os.getenv("ASCHED"), "set ASCHED to the asched program")
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1"))
+  local out = p:read("a")
+  p:close()
+  return out
+end
+
+local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+
+local session_count = 0
+
+-- A pane running `command` in a fresh HOME; returns an object to drive it.
+local function open(command)
+  session_count = session_count + 1
+  local name = string.format("asched-spec-%d-%d", session_count, math.random(1e9))
+  local home = sh("mktemp -d"):gsub("%s+$", "")
+  sh(string.format("tmux new-session -d -s %s -x 120 -y 40 %s", name,
+                   quote("cd " .. home .. " && HOME=" .. home .. " exec bash --norc --noprofile")))
+  local pane = {name = name, home = home}
+
+  function pane.screen()
+    return sh("tmux capture-pane -p -S -200 -t " .. name)
+  end
+
+  -- Waits until the screen contains `text` (plain) after position `from`.
+  function pane.wait_for(text, seconds)
+    local deadline = os.time() + (seconds or 10)
+    repeat
+      local screen = pane.screen()
+      if screen:find(text, 1, true) then return screen end
+      sh("sleep 0.05")
+    until os.time() > deadline
+    error("timed out waiting for " .. string.format("%q", text) .. " on the screen:\n" .. pane.screen(), 2)
+  end
+
+  function pane.type(text) sh(string.format("tmux send-keys -t %s -l %s", name, quote(text))) end
+  function pane.enter() sh(string.format("tmux send-keys -t %s Enter", name)) end
+  function pane.line(text) pane.type(text) pane.enter() end
+  function pane.key(key) sh(string.format("tmux send-keys -t %s %s", name, key)) end
+
+  function pane.close()
+    sh("tmux kill-session -t " .. name)
+    sh("rm -rf " .. quote(home))
+  end
+
+  pane.line(command .. '; echo "asched exited with $?"')
+  return pane
+end
+
+local function repl(options)
+  local pane = open(asched_bin .. (options and (" " .. options) or ""))
+  pane.wait_for("Ctrl-D to exit")
+  return pane
+end
+
+describe("the asched REPL", function()
+  local pane
+  after_each(function() if pane then pane.close() end pane = nil end)
+
+  it("prints the values of expressions and runs statements", function()
+    pane = repl()
+    pane.line("40 + 2")
+    pane.wait_for("\n42\n")
+    pane.line("x = 'set'; print(x)")
+    pane.wait_for("\nset\n")
+  end)
+
+  it("lets top-level input suspend: asched.sleep works at the prompt", function()
+    pane = repl("--virtual-time")
+    pane.line("asched.sleep(5, 'woke') .. ' at ' .. asched.now()")
+    pane.wait_for("woke at 5.0")
+  end)
+
+  it("keeps tasks running while the user types, printing above the line being edited", function()
+    pane = repl()
+    pane.line("ticker = asched.spawn(function() for i = 1, 1000 do asched.sleep(0.2) print('tick ' .. i) end end)")
+    pane.wait_for("tick 2")
+    pane.type("1 + ")                    -- half a line, while ticks keep arriving
+    pane.wait_for("tick 5")
+    pane.type("2")
+    pane.enter()
+    local screen = pane.wait_for("\n3\n")
+    assert.matches("> 1 %+ 2\n", screen)   -- the typed line was not broken by the ticks
+  end)
+
+  it("continues a chunk that is not complete, and prints an error with its traceback", function()
+    pane = repl()
+    pane.line("for i = 1, 2 do")
+    pane.wait_for("\n>>")                 -- (the terminal drops the trailing space)
+    pane.line("print('line ' .. i)")
+    pane.line("end")
+    pane.wait_for("line 2")
+    pane.line("error('boom')")
+    local screen = pane.wait_for("stack traceback:")
+    assert.matches("stdin:1: boom", screen, 1, true)
+    pane.line("'still here'")
+    pane.wait_for("still here\n")
+  end)
+
+  it("lists live tasks with :tasks, shows one with :where and cancels it with :cancel", function()
+    pane = repl()
+    pane.line("worker = asched.spawn(function() asched.sleep(1000) end)")
+    pane.line("worker.name = 'worker'")
+    pane.line(":tasks")
+    local screen = pane.wait_for("sleeping until")   -- only :tasks prints this
+    local id = screen:match("(%d+)%s+worker%s+sleeping until")
+    assert.is_truthy(id, screen)
+    pane.line(":where " .. id)
+    pane.wait_for("spawned")
+    pane.line(":cancel " .. id)
+    pane.wait_for("cancelled worker")
+    pane.line("worker:cancelled()")
+    pane.wait_for("\ntrue\n")
+  end)
+
+  it("cancels the running input on Ctrl-C, not the REPL nor the background tasks", function()
+    pane = repl()
+    pane.line("bg = asched.spawn(asched.sleep, 1000)")
+    pane.line("asched.sleep(1000)")
+    pane.wait_for("asched.sleep(1000)\n")
+    pane.key("C-c")
+    pane.wait_for("(cancelled)")
+    pane.line("tostring(bg:done()) .. ', prompt is back'")
+    pane.wait_for("false, prompt is back")
+  end)
+
+  it("clears the line on Ctrl-C at the prompt", function()
+    pane = repl()
+    pane.type("something half typed")
+    pane.key("C-c")
+    pane.wait_for("^C")
+    pane.line("'fresh'")
+    pane.wait_for("\nfresh\n")
+    assert.is_nil(pane.screen():find("halftyped", 1, true))
+  end)
+
+  it("exits on Ctrl-D, cancelling background tasks and naming them, with status 0", function()
+    pane = repl()
+    pane.line("bg = asched.spawn(function() asched.sleep(1000) end)")
+    pane.line("bg.name = 'sleeper'")
+    pane.key("C-d")
+    local screen = pane.wait_for("\nasched exited with")
+    assert.matches("cancelled pending task sleeper", screen, 1, true)
+    assert.matches("asched exited with 0", screen, 1, true)
+  end)
+
+  it("keeps its history in a file in the home folder, readable by the user alone", function()
+    pane = repl()
+    pane.line("'remember me'")
+    pane.wait_for("remember me\n")
+    pane.key("C-d")
+    pane.wait_for("\nasched exited with")
+    local history = pane.home .. "/.asched_history"
+    assert.matches("remember", sh("cat " .. quote(history)), 1, true)   -- libedit writes spaces as \040
+    assert.equal("600", (sh("stat -c %a " .. quote(history)):gsub("%s+$", "")))
+  end)
+
+  it("shows the clock, and moves it by hand with :advance under virtual time", function()
+    pane = repl("--virtual-time")
+    pane.line("done_at = nil; asched.spawn(function() asched.sleep(10) done_at = asched.now() end)")
+    pane.line(":advance 10")
+    pane.wait_for("10.000 s")
+    pane.line("done_at")
+    pane.wait_for("\n10.0\n")
+    pane.line(":clock")
+    pane.wait_for("(virtual time)")
+  end)
+
+  it("runs a script first with -i, then offers its globals and still-running tasks", function()
+    local script = os.tmpname()
+    local f = assert(io.open(script, "w"))
+    f:write("greeting = 'from the script'\nkeeper = asched.spawn(function() asched.sleep(1000) end)\nkeeper.name = 'keeper'\n")
+    f:close()
+    pane = repl("-i " .. script)
+    pane.line("greeting")
+    pane.wait_for("\nfrom the script\n")
+    pane.line(":tasks")
+    pane.wait_for("keeper       sleeping until")
+    os.remove(script)
+  end)
+end)
