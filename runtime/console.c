@@ -316,15 +316,6 @@ void as__open_console(lua_State *L) {
     {"advance", console_advance},
     {NULL, NULL}
   };
-  if (luaL_newmetatable(L, CONSOLE)) {
-    lua_newtable(L);
-    as__set_boxed(L, methods);
-    lua_setfield(L, -2, "__index");
-    as__push_boxed(L, console_close);
-    lua_setfield(L, -2, "__gc");
-    as__push_boxed(L, console_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  as__new_type(L, CONSOLE, methods, console_close);
   as__push_boxed(L, console_open);
 }

@@ -35,6 +35,21 @@ void as__push_boxed(lua_State *L, lua_CFunction fn) {
   lua_pushcclosure(L, fn, 1);
 }
 
+void as__new_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction closer) {
+  if (luaL_newmetatable(L, name)) {
+    lua_newtable(L);
+    as__set_boxed(L, methods);
+    lua_setfield(L, -2, "__index");
+    if (closer) {
+      as__push_boxed(L, closer);
+      lua_pushvalue(L, -1);
+      lua_setfield(L, -3, "__gc");
+      lua_setfield(L, -2, "__close");
+    }
+  }
+  lua_pop(L, 1);
+}
+
 static as_box *box_of(lua_State *L) {
   as_box *box;
   as__push_box(L);

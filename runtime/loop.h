@@ -69,6 +69,10 @@ void as__set_boxed(lua_State *L, const luaL_Reg *functions);
 /* Pushes `fn` as a closure with the box as upvalue 1. */
 void as__push_boxed(lua_State *L, lua_CFunction fn);
 
+/* Makes metatable `name` once: `methods` (boxed) in its __index, and
+ * `closer`, when not NULL, as its __gc and __close. Pushes nothing. */
+void as__new_type(lua_State *L, const char *name, const luaL_Reg *methods, lua_CFunction closer);
+
 /* Runs the function below the `nargs` values on top of `L` as the main task on
  * a new loop. On success returns LUA_OK with the results on the stack in place
  * of the function and arguments (*nresults of them). On failure returns

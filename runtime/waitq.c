@@ -119,12 +119,7 @@ void as__open_waitq(lua_State *L) {
     {"empty", waitq_empty},
     {NULL, NULL}
   };
-  if (luaL_newmetatable(L, AS_WAITQ_METATABLE)) {
-    lua_newtable(L);
-    as__set_boxed(L, methods);
-    lua_setfield(L, -2, "__index");
-  }
-  lua_pop(L, 1);
+  as__new_type(L, AS_WAITQ_METATABLE, methods, NULL);
   as__push_boxed(L, waitq_new);
   lua_setfield(L, -2, "waitq");
 }

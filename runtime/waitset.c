@@ -289,16 +289,7 @@ void as__open_waitset(lua_State *L) {
     {"close", waitset_close},
     {NULL, NULL}
   };
-  if (luaL_newmetatable(L, AS_WAITSET_METATABLE)) {
-    lua_newtable(L);
-    as__set_boxed(L, methods);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, waitset_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, waitset_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
+  as__new_type(L, AS_WAITSET_METATABLE, methods, waitset_close);
   as__push_boxed(L, waitset_new);
   lua_setfield(L, -2, "waitset");
   lua_pushcfunction(L, is_task);
