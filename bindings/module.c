@@ -27,14 +27,27 @@ void as__check_callable(lua_State *L, int arg) {
   if (!is_callable(L, arg)) luaL_typeerror(L, arg, "function");
 }
 
-/* run([options,] fn, ...) -> fn's results. options: {virtual_time = bool}. */
+/* Reads run's options table at index 1: {virtual_time = bool, seed = integer}. */
+static void check_run_options(lua_State *L, as_run_options *opts) {
+  lua_getfield(L, 1, "virtual_time");
+  opts->virtual_time = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
+    int is_integer;
+    lua_Integer seed = lua_tointegerx(L, -1, &is_integer);
+    if (!is_integer) luaL_argerror(L, 1, "field 'seed' must be an integer");
+    opts->seeded = 1;
+    opts->seed = (uint64_t)seed;
+  }
+  lua_pop(L, 1);
+}
+
+/* run([options,] fn, ...) -> fn's results. */
 static int l_run(lua_State *L) {
-  as_run_options opts = {0, 0};
+  as_run_options opts = {0};
   int nresults = 0, status;
   if (lua_type(L, 1) == LUA_TTABLE && !is_callable(L, 1)) {
-    lua_getfield(L, 1, "virtual_time");
-    opts.virtual_time = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    check_run_options(L, &opts);
     as__check_callable(L, 2);
     lua_remove(L, 1);
   } else {

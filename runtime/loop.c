@@ -131,7 +131,9 @@ static int fire_due_deadline(as_loop *loop);
 static void run_ready(as_loop *loop) {
   unsigned passes = 0;
   while (!as_ready_empty(&loop->ready) || has_callbacks(loop)) {
-    as_list *last = as_ready_last(&loop->ready), *n;
+    as_list *last, *n;
+    if (loop->shuffle) as_ready_shuffle_queue(loop->shuffle, &loop->ready);
+    last = as_ready_last(&loop->ready);
     run_callbacks(loop);
     if (last) {
       do {
@@ -364,6 +366,10 @@ static void open_loop(lua_State *L, as_loop *loop, const as_run_options *opts) {
   as_timer_wheel_init(&loop->timers);
   as_timer_wheel_init(&loop->scope_timers);
   as_ready_init(&loop->ready);
+  if (opts->seeded) {
+    loop->shuffle = malloc(sizeof *loop->shuffle);
+    if (loop->shuffle) as_ready_shuffle_init(loop->shuffle, opts->seed);
+  }
   uv_loop_init(&loop->uv);
   uv_timer_init(&loop->uv, &loop->wakeup);
   loop->anchors_ref = new_table_ref(L, NULL);
@@ -404,6 +410,8 @@ static void close_loop(lua_State *L, as_loop *loop) {
   luaL_unref(L, LUA_REGISTRYINDEX, loop->failures_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->scopes_ref);
   box_of(L)->loop = NULL;
+  if (loop->shuffle) as_ready_shuffle_free(loop->shuffle);
+  free(loop->shuffle);
   free(loop);
 }
 

@@ -10,12 +10,15 @@
 
 #include "clock.h"
 #include "ready_queue.h"
+#include "ready_shuffle.h"
 #include "task.h"
 #include "timer_wheel.h"
 
 typedef struct as_run_options {
   int virtual_time;    /* --virtual-time */
   int handle_sigint;   /* the asched program: Ctrl-C cancels the main task */
+  int seeded;          /* --seed N: same-instant ready tasks run in seeded order */
+  uint64_t seed;
 } as_run_options;
 
 /* One per asched.run. Allocated and freed by as_run; every Lua value it keeps
@@ -31,6 +34,7 @@ typedef struct as_loop {
   as_timer_wheel scope_timers; /* timeout scopes (node in the as_scope) */
   uint64_t timer_seq;       /* numbers every timer of both wheels */
   as_ready_queue ready;
+  as_ready_shuffle *shuffle; /* --seed: reorders each pass, or NULL for FIFO */
   as_task *current;        /* the task inside lua_resume, or NULL */
   lua_State *current_co;   /* and its coroutine */
   as_task *main;

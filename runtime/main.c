@@ -1,5 +1,6 @@
 /* main.c -- the asched program: a stand-in for lua5.4 (same options, same
  * `arg`) whose chunks each run as the main task of a loop. Modelled on lua.c. */
+#include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
@@ -20,13 +21,15 @@ extern const size_t as__exercises_lua_size;
 #define EXIT_INTERRUPTED 130
 
 const char *as_progname = "asched";
-as_run_options as_host_options = {0, 1};
+as_run_options as_host_options = {.handle_sigint = 1};
 
 /* Option bits found by collect_args. */
 enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_UPPER_E = 16 };
 
 static void print_usage(const char *badoption) {
-  if (badoption[1] == 'e' || badoption[1] == 'l')
+  if (strcmp(badoption, "--seed") == 0)
+    fprintf(stderr, "%s: '--seed' needs an integer argument\n", as_progname);
+  else if (badoption[1] == 'e' || badoption[1] == 'l')
     fprintf(stderr, "%s: '%s' needs argument\n", as_progname, badoption);
   else
     fprintf(stderr, "%s: unrecognized option '%s'\n", as_progname, badoption);
@@ -41,6 +44,8 @@ static void print_usage(const char *badoption) {
           "  -W               turn warnings on\n"
           "  --virtual-time   the clock jumps to the next timer when every task waits\n"
           "                   (also ASCHED_VIRTUAL_TIME=1 in the environment)\n"
+          "  --seed N         tasks ready at the same instant run in an order drawn\n"
+          "                   from seed N instead of FIFO (also ASCHED_SEED=N)\n"
           "  --               stop handling options\n"
           "  -                stop handling options and execute stdin\n",
           as_progname);
@@ -104,6 +109,18 @@ static int run_require(lua_State *L, const char *spec) {
   return LUA_OK;
 }
 
+/* Parses a --seed value: a decimal integer, possibly negative. */
+static int parse_seed(const char *text, uint64_t *seed) {
+  char *end;
+  long long value;
+  if (text == NULL || *text == '\0') return 0;
+  errno = 0;
+  value = strtoll(text, &end, 10);
+  if (*end != '\0' || errno != 0) return 0;
+  *seed = (uint64_t)value;
+  return 1;
+}
+
 /* Returns the index of the script in argv (0 if none), or -1 on a bad option. */
 static int collect_args(char **argv, int *flags) {
   int i;
@@ -111,6 +128,12 @@ static int collect_args(char **argv, int *flags) {
     const char *a = argv[i];
     if (a[0] != '-') return i;
     if (strcmp(a, "--virtual-time") == 0) { as_host_options.virtual_time = 1; continue; }
+    if (strcmp(a, "--seed") == 0) {
+      if (!parse_seed(argv[i + 1], &as_host_options.seed)) { *flags = HAS_ERROR; return i; }
+      as_host_options.seeded = 1;
+      i++;
+      continue;
+    }
     if (strcmp(a, "--") == 0) return argv[i + 1] ? i + 1 : 0;
     if (strcmp(a, "-") == 0) return i;
     if (a[1] != '\0' && a[2] != '\0' && a[1] != 'e' && a[1] != 'l') { *flags = HAS_ERROR; return i; }
@@ -150,6 +173,7 @@ static int run_args(lua_State *L, char **argv, int n) {
   for (i = 1; i < n; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--virtual-time") == 0) continue;
+    if (strcmp(a, "--seed") == 0) { i++; continue; }
     switch (a[1]) {
       case 'e':
       case 'l': {
@@ -283,6 +307,13 @@ static int pmain(lua_State *L) {
   } else if (getenv("ASCHED_VIRTUAL_TIME") && strcmp(getenv("ASCHED_VIRTUAL_TIME"), "1") == 0) {
     /* For hosts that cannot pass options, such as busted --lua=asched. */
     as_host_options.virtual_time = 1;
+  }
+  if (!(flags & HAS_UPPER_E) && !as_host_options.seeded && getenv("ASCHED_SEED")) {
+    if (!parse_seed(getenv("ASCHED_SEED"), &as_host_options.seed)) {
+      as_host_message("ASCHED_SEED must be an integer");
+      return 0;
+    }
+    as_host_options.seeded = 1;
   }
   luaL_openlibs(L);
   luaL_requiref(L, "asched", luaopen_asched, 1);

@@ -1,5 +1,5 @@
 -- asched's command line: lua5.4's options and `arg` conventions, so it can
--- stand in for lua5.4, plus --virtual-time. Where lua5.4 defines the
+-- stand in for lua5.4, plus --virtual-time and --seed. Where lua5.4 defines the
 -- behaviour, the spec runs both programs and compares.
 local support = dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "support.lua")
 
@@ -179,6 +179,51 @@ print(elapsed >= 0.05 and elapsed ~= 0.05)
 ]]})
     assert.equal(0, r.status, support.describe(r))
     assert.equal("true\n", r.stdout)
+  end)
+end)
+
+describe("--seed N", function()
+  -- Six tasks woken by the same deadline print their number as they run.
+  local SAME_INSTANT = [[
+local tasks = {}
+for i = 1, 6 do tasks[i] = asched.spawn(function() asched.sleep(1); io.write(i, " ") end) end
+asched.gather(tasks)
+]]
+
+  it("leaves FIFO order alone when absent", function()
+    local r = support.run({options = {"--virtual-time"}, script = SAME_INSTANT})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("1 2 3 4 5 6 ", r.stdout)
+  end)
+
+  it("runs same-instant tasks in a seeded order, the same for the option and ASCHED_SEED", function()
+    local a = support.run({options = {"--virtual-time", "--seed", "3"}, script = SAME_INSTANT})
+    local b = support.run({options = {"--virtual-time"}, env = {ASCHED_SEED = "3"}, script = SAME_INSTANT})
+    assert.equal(0, a.status, support.describe(a))
+    assert.not_equal("1 2 3 4 5 6 ", a.stdout)
+    assert.equal(a.stdout, b.stdout)
+  end)
+
+  it("keeps --seed N among the options at negative indices", function()
+    local r = support.run({script = SHOW_ARGS, options = {"--seed", "5"}, args = {"a"}})
+    assert.equal(0, r.status, support.describe(r))
+    assert.matches("arg[-2] = --seed\narg[-1] = 5\narg[0] = " .. r.script, r.stdout, 1, true)
+  end)
+
+  for _, bad in ipairs({"x", "1.5", "", "12abc"}) do
+    it("rejects '" .. bad .. "' with a usage message and status 1", function()
+      local r = support.run({options = {"--seed", bad}, script = "print('ran')"})
+      assert.equal(1, r.status, support.describe(r))
+      assert.equal("", r.stdout)
+      assert.matches("asched: '--seed' needs an integer argument", r.stderr, 1, true)
+    end)
+  end
+
+  it("rejects a bad ASCHED_SEED instead of ignoring it", function()
+    local r = support.run({env = {ASCHED_SEED = "soon"}, script = "print('ran')"})
+    assert.equal(1, r.status, support.describe(r))
+    assert.equal("", r.stdout)
+    assert.matches("asched: ASCHED_SEED must be an integer", r.stderr, 1, true)
   end)
 end)
 
