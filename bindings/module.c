@@ -27,11 +27,14 @@ void as__check_callable(lua_State *L, int arg) {
   if (!is_callable(L, arg)) luaL_typeerror(L, arg, "function");
 }
 
-/* Reads run's options table at index 1: {virtual_time = bool, seed = integer}. */
+/* Reads run's options table at index 1:
+ * {virtual_time = bool, seed = integer, debug = bool}. */
 static void check_run_options(lua_State *L, as_run_options *opts) {
   lua_getfield(L, 1, "virtual_time");
   opts->virtual_time = lua_toboolean(L, -1);
-  lua_pop(L, 1);
+  lua_getfield(L, 1, "debug");
+  opts->debug = lua_toboolean(L, -1);
+  lua_pop(L, 2);
   if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
     int is_integer;
     lua_Integer seed = lua_tointegerx(L, -1, &is_integer);
@@ -59,6 +62,20 @@ static int l_run(lua_State *L) {
     return lua_error(L);
   }
   return nresults;
+}
+
+/* debug([on]) -> whether debug mode was on. With an argument, turns it on or
+ * off for the running loop and the runs that follow in this Lua state. */
+static int l_debug(lua_State *L) {
+  as_box *box = lua_touserdata(L, AS_BOX_UPVALUE);
+  int was_on = box->loop ? box->loop->debug : box->debug;
+  if (!lua_isnone(L, 1)) {
+    luaL_checktype(L, 1, LUA_TBOOLEAN);
+    box->debug = lua_toboolean(L, 1);
+    if (box->loop) box->loop->debug = box->debug;
+  }
+  lua_pushboolean(L, was_on);
+  return 1;
 }
 
 /* spawn(fn, ...) -> Task, started on a later loop step. */
@@ -192,6 +209,7 @@ static void open_facade(lua_State *L) {
 LUAMOD_API int luaopen_asched(lua_State *L) {
   static const luaL_Reg functions[] = {
     {"run", l_run},
+    {"debug", l_debug},
     {"spawn", l_spawn},
     {"create_task", l_spawn},
     {"current_task", l_current_task},

@@ -20,7 +20,7 @@ static const char box_key = 'B'; /* registry[&box_key] = this state's as_box */
 void as__push_box(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key) != LUA_TNIL) return;
   lua_pop(L, 1);
-  ((as_box *)lua_newuserdatauv(L, sizeof(as_box), 0))->loop = NULL;
+  *(as_box *)lua_newuserdatauv(L, sizeof(as_box), 0) = (as_box){.loop = NULL, .debug = 0};
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &box_key);
 }
@@ -378,6 +378,7 @@ static void open_loop(lua_State *L, as_loop *loop, const as_run_options *opts) {
   loop->callback_queue_ref = new_table_ref(L, NULL);
   loop->failures_ref = new_table_ref(L, "k");
   loop->scopes_ref = new_table_ref(L, NULL);
+  loop->debug = opts->debug || box_of(L)->debug;
   box_of(L)->loop = loop;
 }
 

@@ -11,6 +11,7 @@
 #include "clock.h"
 #include "ready_queue.h"
 #include "ready_shuffle.h"
+#include "slow_task.h"
 #include "task.h"
 #include "timer_wheel.h"
 
@@ -19,6 +20,7 @@ typedef struct as_run_options {
   int handle_sigint;   /* the asched program: Ctrl-C cancels the main task */
   int seeded;          /* --seed N: same-instant ready tasks run in seeded order */
   uint64_t seed;
+  int debug;           /* --debug: warn about tasks that do not suspend */
 } as_run_options;
 
 /* One per asched.run. Allocated and freed by as_run; every Lua value it keeps
@@ -35,6 +37,8 @@ typedef struct as_loop {
   uint64_t timer_seq;       /* numbers every timer of both wheels */
   as_ready_queue ready;
   as_ready_shuffle *shuffle; /* --seed: reorders each pass, or NULL for FIFO */
+  int debug;               /* --debug or asched.debug(true) */
+  as_slow_watch slow_watch; /* debug: the slice of the current task */
   as_task *current;        /* the task inside lua_resume, or NULL */
   lua_State *current_co;   /* and its coroutine */
   as_task *main;
@@ -55,6 +59,7 @@ typedef struct as_loop {
  * the registry; as_run fills it for the length of a run. */
 typedef struct as_box {
   struct as_loop *loop;
+  int debug;              /* asched.debug(on): for this run and later ones */
 } as_box;
 
 #define AS_BOX_UPVALUE lua_upvalueindex(1)

@@ -44,6 +44,8 @@ static void print_usage(const char *badoption) {
           "  -W               turn warnings on\n"
           "  --virtual-time   the clock jumps to the next timer when every task waits\n"
           "                   (also ASCHED_VIRTUAL_TIME=1 in the environment)\n"
+          "  --debug          warn about a task that runs over 100 ms without suspending\n"
+          "                   (naming it and its Lua line); also asched.debug(true)\n"
           "  --seed N         tasks ready at the same instant run in an order drawn\n"
           "                   from seed N instead of FIFO (also ASCHED_SEED=N)\n"
           "  --               stop handling options\n"
@@ -128,6 +130,7 @@ static int collect_args(char **argv, int *flags) {
     const char *a = argv[i];
     if (a[0] != '-') return i;
     if (strcmp(a, "--virtual-time") == 0) { as_host_options.virtual_time = 1; continue; }
+    if (strcmp(a, "--debug") == 0) { as_host_options.debug = 1; continue; }
     if (strcmp(a, "--seed") == 0) {
       if (!parse_seed(argv[i + 1], &as_host_options.seed)) { *flags = HAS_ERROR; return i; }
       as_host_options.seeded = 1;
@@ -172,7 +175,7 @@ static int run_args(lua_State *L, char **argv, int n) {
   int i;
   for (i = 1; i < n; i++) {
     const char *a = argv[i];
-    if (strcmp(a, "--virtual-time") == 0) continue;
+    if (strcmp(a, "--virtual-time") == 0 || strcmp(a, "--debug") == 0) continue;
     if (strcmp(a, "--seed") == 0) { i++; continue; }
     switch (a[1]) {
       case 'e':

@@ -350,7 +350,9 @@ void as__task_step(as_loop *loop, as_task *t) {
   t->state = AS_TASK_RUNNING;
   loop->current = t;
   loop->current_co = co;
+  if (loop->debug) as__slow_task_begin(loop, co);
   status = lua_resume(co, loop->L, nargs, &nresults);
+  if (loop->slow_watch.watching) as__slow_task_end(loop, t, co, status);
   loop->current = NULL;
   loop->current_co = NULL;
   switch (status) {
