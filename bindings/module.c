@@ -35,6 +35,17 @@ static void check_run_options(lua_State *L, as_run_options *opts) {
   lua_getfield(L, 1, "debug");
   opts->debug = lua_toboolean(L, -1);
   lua_pop(L, 2);
+  switch (lua_getfield(L, 1, "timeline")) {
+    case LUA_TNIL: break;
+    case LUA_TBOOLEAN: opts->timeline = lua_toboolean(L, -1) ? "" : NULL; break;
+    case LUA_TSTRING: opts->timeline = lua_tostring(L, -1); break;
+    default: luaL_argerror(L, 1, "field 'timeline' must be a boolean or a file name");
+  }
+  if (lua_getfield(L, 1, "trace") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_argerror(L, 1, "field 'trace' must be a file name");
+    opts->trace = lua_tostring(L, -1);
+  }
+  lua_pop(L, 2);   /* l_run keeps the table, so the strings stay alive */
   if (lua_getfield(L, 1, "seed") != LUA_TNIL) {
     int is_integer;
     lua_Integer seed = lua_tointegerx(L, -1, &is_integer);
@@ -48,15 +59,13 @@ static void check_run_options(lua_State *L, as_run_options *opts) {
 /* run([options,] fn, ...) -> fn's results. */
 static int l_run(lua_State *L) {
   as_run_options opts = {0};
-  int nresults = 0, status;
+  int nresults = 0, status, fn = 1;
   if (lua_type(L, 1) == LUA_TTABLE && !is_callable(L, 1)) {
-    check_run_options(L, &opts);
-    as__check_callable(L, 2);
-    lua_remove(L, 1);
-  } else {
-    as__check_callable(L, 1);
+    check_run_options(L, &opts);   /* the table stays below fn: its strings live */
+    fn = 2;
   }
-  status = as_run(L, lua_gettop(L) - 1, &opts, &nresults);
+  as__check_callable(L, fn);
+  status = as_run(L, lua_gettop(L) - fn, &opts, &nresults);
   if (status != LUA_OK) {
     lua_pop(L, 1);   /* the traceback: the caller gets the error value unchanged */
     return lua_error(L);

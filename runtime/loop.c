@@ -84,6 +84,7 @@ void as__report(const char *msg, const char *traceback) {
 void as__loop_push_ready(as_loop *loop, as_task *t) {
   t->flags |= AS_TASK_IN_READY;
   as_ready_push(&loop->ready, &t->link.waiter.node);
+  if (loop->timeline) as__timeline_record(loop, t, "ready");
 }
 
 /* ---- done callbacks: {task, fn} pairs in a FIFO table ---- */
@@ -379,6 +380,7 @@ static void open_loop(lua_State *L, as_loop *loop, const as_run_options *opts) {
   loop->failures_ref = new_table_ref(L, "k");
   loop->scopes_ref = new_table_ref(L, NULL);
   loop->debug = opts->debug || box_of(L)->debug;
+  if (opts->timeline || opts->trace) as__timeline_open(L, loop, opts->timeline, opts->trace);
   box_of(L)->loop = loop;
 }
 
@@ -400,6 +402,7 @@ static void close_loop(lua_State *L, as_loop *loop) {
     lua_pop(L, 2);
     as__task_abandon(loop, t);
   }
+  as__timeline_close(L, loop);
   uv_walk(&loop->uv, close_handle, NULL);
   uv_run(&loop->uv, UV_RUN_DEFAULT);      /* also waits for threads still running */
   uv_loop_close(&loop->uv);

@@ -12,6 +12,7 @@
 #include "ready_queue.h"
 #include "ready_shuffle.h"
 #include "slow_task.h"
+#include "timeline.h"
 #include "task.h"
 #include "timer_wheel.h"
 
@@ -21,6 +22,8 @@ typedef struct as_run_options {
   int seeded;          /* --seed N: same-instant ready tasks run in seeded order */
   uint64_t seed;
   int debug;           /* --debug: warn about tasks that do not suspend */
+  const char *timeline; /* --timeline[=FILE.svg]: "" for stderr, or a path */
+  const char *trace;   /* --trace FILE: Chrome Trace Event JSON */
 } as_run_options;
 
 /* One per asched.run. Allocated and freed by as_run; every Lua value it keeps
@@ -39,6 +42,7 @@ typedef struct as_loop {
   as_ready_shuffle *shuffle; /* --seed: reorders each pass, or NULL for FIFO */
   int debug;               /* --debug or asched.debug(true) */
   as_slow_watch slow_watch; /* debug: the slice of the current task */
+  as_timeline *timeline;   /* --timeline/--trace: the record, or NULL */
   as_task *current;        /* the task inside lua_resume, or NULL */
   lua_State *current_co;   /* and its coroutine */
   as_task *main;

@@ -29,6 +29,8 @@ enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_UPPER_E = 16 };
 static void print_usage(const char *badoption) {
   if (strcmp(badoption, "--seed") == 0)
     fprintf(stderr, "%s: '--seed' needs an integer argument\n", as_progname);
+  else if (strcmp(badoption, "--trace") == 0)
+    fprintf(stderr, "%s: '--trace' needs a file name\n", as_progname);
   else if (badoption[1] == 'e' || badoption[1] == 'l')
     fprintf(stderr, "%s: '%s' needs argument\n", as_progname, badoption);
   else
@@ -46,6 +48,9 @@ static void print_usage(const char *badoption) {
           "                   (also ASCHED_VIRTUAL_TIME=1 in the environment)\n"
           "  --debug          warn about a task that runs over 100 ms without suspending\n"
           "                   (naming it and its Lua line); also asched.debug(true)\n"
+          "  --timeline       at exit, draw one lane per task on stderr\n"
+          "  --timeline=F.svg ... or as an SVG picture in F.svg\n"
+          "  --trace FILE     write the run as Chrome Trace Event JSON (Perfetto)\n"
           "  --seed N         tasks ready at the same instant run in an order drawn\n"
           "                   from seed N instead of FIFO (also ASCHED_SEED=N)\n"
           "  --               stop handling options\n"
@@ -131,6 +136,14 @@ static int collect_args(char **argv, int *flags) {
     if (a[0] != '-') return i;
     if (strcmp(a, "--virtual-time") == 0) { as_host_options.virtual_time = 1; continue; }
     if (strcmp(a, "--debug") == 0) { as_host_options.debug = 1; continue; }
+    if (strcmp(a, "--timeline") == 0) { as_host_options.timeline = ""; continue; }
+    if (strncmp(a, "--timeline=", 11) == 0 && a[11] != '\0') { as_host_options.timeline = a + 11; continue; }
+    if (strncmp(a, "--trace=", 8) == 0 && a[8] != '\0') { as_host_options.trace = a + 8; continue; }
+    if (strcmp(a, "--trace") == 0) {
+      if (argv[i + 1] == NULL) { *flags = HAS_ERROR; return i; }
+      as_host_options.trace = argv[++i];
+      continue;
+    }
     if (strcmp(a, "--seed") == 0) {
       if (!parse_seed(argv[i + 1], &as_host_options.seed)) { *flags = HAS_ERROR; return i; }
       as_host_options.seeded = 1;
@@ -175,8 +188,8 @@ static int run_args(lua_State *L, char **argv, int n) {
   int i;
   for (i = 1; i < n; i++) {
     const char *a = argv[i];
-    if (strcmp(a, "--virtual-time") == 0 || strcmp(a, "--debug") == 0) continue;
-    if (strcmp(a, "--seed") == 0) { i++; continue; }
+    if (strcmp(a, "--trace") == 0 || strcmp(a, "--seed") == 0) { i++; continue; }
+    if (strncmp(a, "--", 2) == 0) continue;   /* asched's own long options */
     switch (a[1]) {
       case 'e':
       case 'l': {

@@ -172,6 +172,11 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
   as_list *n;
   t->state = AS_TASK_DONE;
   t->outcome = (uint8_t)outcome;
+  if (loop->timeline) {
+    static const char *const ends[] = {"", "done", "failed", "cancelled"};
+    as__timeline_record(loop, t, ends[outcome]);
+    as__timeline_task_done(L, loop, t);
+  }
   t->co = NULL;
   t->wait_kind = AS_WAIT_NONE;
   if (t->flags & AS_TASK_PENDING_RAISE) {
@@ -337,6 +342,20 @@ void as__task_abandon(as_loop *loop, as_task *t) {
   finish(L, loop, t, AS_OUTCOME_CANCELLED);
 }
 
+/* What a task that just suspended is doing, in timeline.h's words. */
+static const char *timeline_wait_state(const as_task *t) {
+  if (t->flags & AS_TASK_IN_READY) return "ready";
+  switch (t->wait_kind) {
+    case AS_WAIT_SLEEP:
+    case AS_WAIT_FOREVER: return "sleeping";
+    case AS_WAIT_TASK:
+    case AS_WAIT_SET: return "awaiting";
+    case AS_WAIT_QUEUE: return as__waitq_label(t->wait_on);
+    case AS_WAIT_THREAD: return "thread";
+    default: return "ready";
+  }
+}
+
 void as__task_step(as_loop *loop, as_task *t) {
   lua_State *co;
   int nargs = 0, nresults = 0, status;
@@ -351,8 +370,11 @@ void as__task_step(as_loop *loop, as_task *t) {
   loop->current = t;
   loop->current_co = co;
   if (loop->debug) as__slow_task_begin(loop, co);
+  if (loop->timeline) as__timeline_record(loop, t, "running");
   status = lua_resume(co, loop->L, nargs, &nresults);
   if (loop->slow_watch.watching) as__slow_task_end(loop, t, co, status);
+  if (loop->timeline && t->state == AS_TASK_SUSPENDED)
+    as__timeline_record(loop, t, timeline_wait_state(t));
   loop->current = NULL;
   loop->current_co = NULL;
   switch (status) {

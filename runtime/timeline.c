@@ -1,0 +1,119 @@
+/* timeline.c -- records task states for --timeline and --trace, and hands the
+ * record to the Lua renderer (timeline.lua) when the run ends. */
+#include "timeline.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loop.h"
+
+extern const char as__timeline_lua[];
+extern const size_t as__timeline_lua_size;
+
+void as__timeline_open(lua_State *L, as_loop *loop, const char *draw_to, const char *trace_to) {
+  as_timeline *tl = calloc(1, sizeof *tl);
+  if (tl == NULL) return;
+  lua_newtable(L);
+  tl->names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  tl->draw_to = draw_to ? strdup(draw_to) : NULL;
+  tl->trace_to = trace_to ? strdup(trace_to) : NULL;
+  loop->timeline = tl;
+}
+
+static int reserve_one(as_timeline *tl) {
+  as_timeline_event *grown;
+  size_t capacity;
+  if (tl->count < tl->capacity) return 1;
+  if (tl->failed) return 0;
+  capacity = tl->capacity ? tl->capacity * 2 : 1024;
+  grown = realloc(tl->events, capacity * sizeof *grown);
+  if (grown == NULL) {
+    tl->failed = 1;
+    return 0;
+  }
+  tl->events = grown;
+  tl->capacity = capacity;
+  return 1;
+}
+
+void as__timeline_record(as_loop *loop, as_task *t, const char *state) {
+  as_timeline *tl = loop->timeline;
+  as_timeline_event *e;
+  if (!reserve_one(tl)) return;
+  e = &tl->events[tl->count++];
+  e->time = as_clock_now(&loop->clock);
+  e->task = t->id;
+  e->waker = loop->current && loop->current != t ? loop->current->id : 0;
+  e->state = state;
+}
+
+void as__timeline_task_done(lua_State *L, as_loop *loop, as_task *t) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, loop->timeline->names_ref);
+  as__task_push_name(L, -2, t);
+  lua_rawseti(L, -2, t->id);
+  lua_pop(L, 1);
+}
+
+/* Pushes the record as a list of {time, task, state, waker} (seconds, ids). */
+static void push_events(lua_State *L, const as_timeline *tl) {
+  size_t i;
+  lua_createtable(L, (int)tl->count, 0);
+  for (i = 0; i < tl->count; i++) {
+    const as_timeline_event *e = &tl->events[i];
+    lua_createtable(L, 0, 4);
+    lua_pushnumber(L, (lua_Number)e->time / 1e9);
+    lua_setfield(L, -2, "time");
+    lua_pushinteger(L, e->task);
+    lua_setfield(L, -2, "task");
+    lua_pushstring(L, e->state);
+    lua_setfield(L, -2, "state");
+    lua_pushinteger(L, e->waker);
+    lua_setfield(L, -2, "waker");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+}
+
+static void push_info(lua_State *L, as_loop *loop, const as_timeline *tl) {
+  lua_createtable(L, 0, 6);
+  lua_pushboolean(L, loop->clock.is_virtual);
+  lua_setfield(L, -2, "virtual");
+  lua_pushnumber(L, (lua_Number)as_clock_now(&loop->clock) / 1e9);
+  lua_setfield(L, -2, "duration");
+  lua_pushstring(L, tl->draw_to);
+  lua_setfield(L, -2, "draw_to");
+  lua_pushstring(L, tl->trace_to);
+  lua_setfield(L, -2, "trace_to");
+  lua_pushboolean(L, tl->failed);
+  lua_setfield(L, -2, "incomplete");
+}
+
+/* (tl) -> draws and writes; runs under lua_pcall. */
+static int draw(lua_State *L) {
+  as_loop *loop = lua_touserdata(L, 1);
+  as_timeline *tl = loop->timeline;
+  if (luaL_loadbuffer(L, as__timeline_lua, as__timeline_lua_size, "=[asched timeline.lua]") != LUA_OK)
+    return lua_error(L);
+  push_events(L, tl);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, tl->names_ref);
+  push_info(L, loop, tl);
+  lua_call(L, 3, 0);
+  return 0;
+}
+
+void as__timeline_close(lua_State *L, as_loop *loop) {
+  as_timeline *tl = loop->timeline;
+  if (tl == NULL) return;
+  lua_pushcfunction(L, draw);
+  lua_pushlightuserdata(L, loop);
+  if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    as__report(lua_pushfstring(L, "timeline: %s", lua_tostring(L, -1)), NULL);
+    lua_pop(L, 2);
+  }
+  luaL_unref(L, LUA_REGISTRYINDEX, tl->names_ref);
+  free(tl->events);
+  free(tl->draw_to);
+  free(tl->trace_to);
+  free(tl);
+  loop->timeline = NULL;
+}
