@@ -72,8 +72,20 @@ end
 local function seconds(t)
   if t == 0 then return "0" end
   if t >= 100 then return string.format("%.0f s", t) end
-  if t >= 1 then return string.format("%.2f s", t) end
-  return string.format("%.0f ms", t * 1000)
+  local text, unit = string.format("%.2f", t), " s"
+  if t < 1 then text, unit = string.format("%.1f", t * 1000), " ms" end
+  return (text:gsub("%.?0+$", "")) .. unit
+end
+
+-- The smallest of 1, 2, 2.5, 5 times a power of ten that is >= x: a step
+-- that makes the axis read in round numbers.
+local function nice_step(x)
+  if x <= 0 then return 1 end
+  local power = 10 ^ math.floor(math.log(x, 10))
+  for _, m in ipairs({1, 2, 2.5, 5, 10}) do
+    if m * power >= x * (1 - 1e-9) then return m * power end
+  end
+  return 10 * power
 end
 
 local function clock_name() return info.virtual and "virtual time" or "real time" end
@@ -125,8 +137,11 @@ local function draw_text(lanes, out)
   local fold_label = string.format("+%d more", #lanes - shown)
   for i = 1, shown do name_width = math.max(name_width, math.min(#lanes[i].name, 20)) end
   if shown < #lanes then name_width = math.max(name_width, #fold_label) end
-  local width = math.max(20, math.min(100, columns - name_width - 14))
-  local scale = width / math.max(info.duration, 1e-9)
+  local max_width = math.max(20, math.min(100, columns - name_width - 14))
+  -- one column is a round duration, and the lanes just cover the run
+  local column_time = nice_step(math.max(info.duration, 1e-9) / max_width)
+  local width = math.max(1, math.ceil(info.duration / column_time - 1e-9))
+  local scale = 1 / column_time
   local indent = string.rep(" ", name_width + 2)
   local used = {}
 
@@ -190,17 +205,26 @@ local function draw_svg(lanes, path)
   add('<rect width="100%%" height="100%%" fill="white"/>')
   add('<text x="10" y="20" font-size="14">asched timeline: %d tasks over %s (%s)</text>',
     #lanes, xml(seconds(info.duration)), clock_name())
-  for i = 0, 10 do
-    local x = left + plot_w * i / 10
+  local tick = nice_step(math.max(info.duration, 1e-9) / 10)
+  for i = 0, math.floor(info.duration / tick + 1e-9) do
+    local x = left + i * tick * scale
     add('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eee"/>', x, top - 5, x, height - 60)
     add('<text x="%.1f" y="%d" text-anchor="middle" fill="#555">%s</text>', x, top - 10,
-      xml(seconds(info.duration * i / 10)))
+      xml(seconds(i * tick)))
   end
   local used = {}
   for i = 1, shown do
     local lane, y = lanes[i], top + (i - 1) * lane_h
     add('<text x="%d" y="%d" text-anchor="end">%s</text>', left - 8, y + 13, xml(lane.name:sub(1, 20)))
+    -- turns last, so a turn that takes no time still shows over its neighbours
+    local spans = {}
     for _, span in ipairs(lane.spans) do
+      if span.state ~= "running" then spans[#spans + 1] = span end
+    end
+    for _, span in ipairs(lane.spans) do
+      if span.state == "running" then spans[#spans + 1] = span end
+    end
+    for _, span in ipairs(spans) do
       local s = style(span.state)
       used[s[4]] = s[2]
       local w = math.max((span.to - span.from) * scale, span.state == "running" and 2 or 0)

@@ -176,6 +176,22 @@ describe("scripts/async_scheduler.lua with a seed (42 unless named)", function()
     local again = run("async_scheduler.lua", {"42"})
     assert.equal(output("async_scheduler.lua", {"42"}).stdout, again.stdout)
   end)
+
+  it("draws the picture the README shows (scripts/async_scheduler.svg)", function()
+    local r = support.run({
+      script = assert(support.read(scripts .. "async_scheduler.lua")),
+      script_name = "async_scheduler.lua",
+      options = {"--virtual-time", "--timeline=picture.svg"},
+      args = {"42"},
+      keep = true,
+    })
+    local drawn = support.read(r.dir .. "/picture.svg")
+    support.remove(r.dir)
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal(support.read(scripts .. "async_scheduler.svg"), drawn,
+      "regenerate it: ./build/asched --virtual-time --timeline=scripts/async_scheduler.svg "
+      .. "scripts/async_scheduler.lua 42")
+  end)
 end)
 
 describe("scripts/hello.lua", function()
