@@ -91,8 +91,9 @@ function asched.gather(list, opts)
     error(failed, 0)
   end
   if failed ~= true then
-    -- The first failure, raised at once, unchanged; the siblings keep running.
-    error(results[failed], 0)
+    -- The first failure, raised at once, unchanged (through result(), so a
+    -- traceback can say which task raised it); the siblings keep running.
+    tasks[failed]:result()
   end
   return results
 end

@@ -66,13 +66,16 @@ void as__loop_push_table(lua_State *L, int ref) { lua_rawgeti(L, LUA_REGISTRYIND
 
 void as__report_failure(lua_State *L, int record) {
   const char *task, *traceback;
+  int top = lua_gettop(L);
   record = lua_absindex(L, record);
   lua_getfield(L, record, "task");
   lua_getfield(L, record, "traceback");
   task = lua_tostring(L, -2);
   traceback = lua_tostring(L, -1);
+  if (lua_getfield(L, record, "spawned_at") == LUA_TSTRING)
+    task = lua_pushfstring(L, "%s (spawned at %s)", task, lua_tostring(L, -1));
   as__report(lua_pushfstring(L, "error in %s was never retrieved:", task), traceback);
-  lua_pop(L, 3);
+  lua_settop(L, top);
 }
 
 void as__report(const char *msg, const char *traceback) {
@@ -379,6 +382,8 @@ static void open_loop(lua_State *L, as_loop *loop, const as_run_options *opts) {
   loop->callback_queue_ref = new_table_ref(L, NULL);
   loop->failures_ref = new_table_ref(L, "k");
   loop->scopes_ref = new_table_ref(L, NULL);
+  loop->causes_ref = new_table_ref(L, "k");
+  loop->spawn_sites_ref = new_table_ref(L, "k");
   loop->debug = opts->debug || box_of(L)->debug;
   if (opts->timeline || opts->trace) as__timeline_open(L, loop, opts->timeline, opts->trace);
   box_of(L)->loop = loop;
@@ -413,6 +418,8 @@ static void close_loop(lua_State *L, as_loop *loop) {
   luaL_unref(L, LUA_REGISTRYINDEX, loop->callback_queue_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->failures_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->scopes_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->causes_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->spawn_sites_ref);
   box_of(L)->loop = NULL;
   if (loop->shuffle) as_ready_shuffle_free(loop->shuffle);
   free(loop->shuffle);

@@ -54,6 +54,8 @@ typedef struct as_loop {
   int callback_queue_ref;  /* due callbacks: {task, fn} pairs, FIFO */
   int failures_ref;        /* failure record -> true (weak keys): errors to report */
   int scopes_ref;          /* task -> its innermost open timeout scope */
+  int causes_ref;          /* coroutine -> failure record it re-raised (weak keys) */
+  int spawn_sites_ref;     /* debug mode: Task -> "file:line" of its spawn (weak keys) */
   int32_t callback_head, callback_tail;
   int interrupt_delivered; /* the main task has been cancelled by SIGINT */
 } as_loop;

@@ -50,6 +50,26 @@ void as__task_push(lua_State *L, as_loop *loop, as_task *t) {
 
 /* ---- spawning ---- */
 
+static void push_where(lua_State *L, lua_State *co);
+
+/* Debug mode: remembers the user's line that spawned the Task on top of L. */
+static void note_spawn_site(lua_State *L, as_loop *loop, as_task *t) {
+  (void)t;
+  as__loop_push_table(L, loop->spawn_sites_ref);
+  lua_pushvalue(L, -2);
+  push_where(L, L);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+void as__task_push_spawn_site(lua_State *L, as_loop *loop, int idx) {
+  idx = lua_absindex(L, idx);
+  as__loop_push_table(L, loop->spawn_sites_ref);
+  lua_pushvalue(L, idx);
+  lua_rawget(L, -2);
+  lua_remove(L, -2);
+}
+
 as_task *as__task_spawn(lua_State *L, as_loop *loop, int fidx, int nargs) {
   lua_State *co;
   as_task *t;
@@ -70,6 +90,7 @@ as_task *as__task_spawn(lua_State *L, as_loop *loop, int fidx, int nargs) {
   as_list_init(&t->waiters);
   as_list_init(&t->link.waiter.node);
   anchor(L, loop, t);
+  if (loop->debug) note_spawn_site(L, loop, t);
   as__loop_push_ready(loop, t);
   return t;
 }
@@ -253,7 +274,13 @@ static void succeed(as_loop *loop, as_task *t, lua_State *co, int nresults) {
  * __gc reports it unless `retrieved` was set. */
 static int failure_gc(lua_State *L) {
   lua_getfield(L, 1, "retrieved");
-  if (!lua_toboolean(L, -1)) as__report_failure(L, 1);
+  if (!lua_toboolean(L, -1)) {
+    as__report_failure(L, 1);
+    /* A finalized key stays in the weak failures table until the next
+     * collection: the end-of-run report must not print it again. */
+    lua_pushboolean(L, 1);
+    lua_setfield(L, 1, "retrieved");
+  }
   return 0;
 }
 
@@ -276,11 +303,58 @@ static void push_failure_record(lua_State *L, as_loop *loop, as_task *t, int err
   lua_pop(L, 1);
   lua_pushinteger(L, t->id);
   lua_setfield(L, -2, "id");
+  as__task_push(L, loop, t);
+  as__task_push_spawn_site(L, loop, -1);
+  lua_setfield(L, -3, "spawned_at");
+  lua_pop(L, 1);
   as__loop_push_table(L, loop->failures_ref);
   lua_pushvalue(L, -2);
   lua_pushboolean(L, 1);
   lua_rawset(L, -3);
   lua_pop(L, 1);
+}
+
+/* The failure record of the task whose error the running coroutine `L`
+ * re-raises (await, result, gather): kept until `L` is collected, so that if
+ * `L`'s task dies of that same error its traceback can say where it began. */
+static void note_cause(lua_State *L, int record) {
+  as_loop *loop = as_loop_of(L);
+  if (loop == NULL || loop->current_co != L) return;
+  record = lua_absindex(L, record);
+  as__loop_push_table(L, loop->causes_ref);
+  lua_pushthread(L);
+  lua_pushvalue(L, record);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/* The traceback on top of L is co's, dying of the error at `err`: when co
+ * re-raised that error from another task, appends where that task raised it. */
+static void append_cause(lua_State *L, as_loop *loop, lua_State *co, int err) {
+  const char *cause_tb, *stack;
+  err = lua_absindex(L, err);
+  as__loop_push_table(L, loop->causes_ref);
+  lua_pushthread(co);
+  lua_xmove(co, L, 1);
+  if (lua_rawget(L, -2) != LUA_TTABLE) {
+    lua_pop(L, 2);
+    return;
+  }
+  lua_getfield(L, -1, "error");
+  lua_getfield(L, -2, "traceback");
+  cause_tb = lua_tostring(L, -1);
+  stack = cause_tb ? strstr(cause_tb, "stack traceback:\n") : NULL;
+  if (!lua_rawequal(L, -2, err) || stack == NULL) {
+    lua_pop(L, 4);
+    return;
+  }
+  lua_getfield(L, -3, "task");
+  lua_getfield(L, -4, "spawned_at");
+  lua_pushfstring(L, "%s\nraised in %s%s%s%s:\n%s", lua_tostring(L, -7), lua_tostring(L, -2),
+                  lua_isstring(L, -1) ? " (spawned at " : "", lua_isstring(L, -1) ? lua_tostring(L, -1) : "",
+                  lua_isstring(L, -1) ? ")" : "", stack + sizeof "stack traceback:\n" - 1);
+  lua_replace(L, -8);
+  lua_pop(L, 6);
 }
 
 /* The coroutine died with the error on its top (or, when `suspended`, yielded
@@ -296,6 +370,7 @@ static void fail(as_loop *loop, as_task *t, lua_State *co) {
   } else {
     luaL_traceback(L, co, as__error_message(L, -1), 0);
     lua_remove(L, -2);
+    append_cause(L, loop, co, -2);
   }
   lua_insert(L, -2);                   /* L: traceback error */
   loop->current = t;                   /* cleanup code may ask who it is */
@@ -413,6 +488,7 @@ int as__task_push_results(lua_State *L, int idx, as_task *t) {
     case AS_OUTCOME_ERROR:
       lua_pushboolean(L, 1);
       lua_setfield(L, -2, "retrieved");
+      note_cause(L, -1);
       lua_getfield(L, -1, "error");
       return lua_error(L);
     default: /* cancelled: the CancelledError */

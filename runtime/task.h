@@ -137,4 +137,8 @@ void as__task_push_name(lua_State *L, int idx, as_task *t);
  * raises its error (marking it retrieved) or its CancelledError. */
 int as__task_push_results(lua_State *L, int idx, as_task *t);
 
+/* Pushes "file:line" where the Task at `idx` was spawned (recorded in debug
+ * mode only), or nil. */
+void as__task_push_spawn_site(lua_State *L, struct as_loop *loop, int idx);
+
 #endif
