@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "deadlock.h"
 #include "errors.h"
 #include "interrupt.h"
 #include "scope.h"
@@ -246,18 +247,7 @@ static void push_task_line(lua_State *L, as_loop *loop, as_task *t) {
 /* Nothing can ever wake the main task: raise DeadlockError in it. */
 static void raise_deadlock(as_loop *loop) {
   lua_State *L = loop->L;
-  luaL_Buffer b;
-  int32_t i, n;
-  as_task **list = as__loop_pending_tasks(L, loop, &n);
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, "every task is waiting and nothing can wake any of them:");
-  for (i = 0; i < n; i++) {
-    luaL_addstring(&b, "\n  ");
-    push_task_line(L, loop, list[i]);
-    luaL_addvalue(&b);
-  }
-  free(list);
-  luaL_pushresult(&b);
+  as__deadlock_push_report(L, loop);
   as__error_push(L, "DeadlockError", "%s", lua_tostring(L, -1));
   lua_remove(L, -2);
   as__task_raise(L, loop, loop->main);

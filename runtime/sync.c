@@ -46,11 +46,63 @@ static lua_Integer check_count(lua_State *L, int arg, lua_Integer absent, const 
 
 typedef enum { PLAIN, BOUNDED_PERMITS, LOCK_PERMITS } permits_kind;
 
+static const char SEMAPHORE_LABEL[] = "semaphore";
+static const char BOUNDED_LABEL[] = "bounded_semaphore";
+static const char LOCK_LABEL[] = "lock";
+
+/* Who holds permits, for the deadlock report: the ids of the first
+ * AS_HOLDERS_NAMED holders, and how many more there are. */
+typedef struct holders {
+  uint32_t ids[AS_HOLDERS_NAMED];
+  int named;
+  lua_Integer unnamed;
+} holders;
+
 typedef struct permits {
   as_waitq waiters;
   lua_Integer free, bound;
   permits_kind kind;
+  holders held;
 } permits;
+
+static void holders_add(holders *h, uint32_t id) {
+  if (h->named < AS_HOLDERS_NAMED) h->ids[h->named++] = id;
+  else h->unnamed++;
+}
+
+/* A permit of `id` (0: of whoever) was released. A release by a task that
+ * holds none returns someone else's: the oldest holder's is dropped. */
+static void holders_remove(holders *h, uint32_t id) {
+  int i;
+  for (i = 0; i < h->named; i++) {
+    if (h->ids[i] == id) break;
+  }
+  if (i == h->named) {
+    if (h->unnamed > 0) {
+      h->unnamed--;
+      return;
+    }
+    if (h->named == 0) return;
+    i = 0;
+  }
+  memmove(&h->ids[i], &h->ids[i + 1], (size_t)(h->named - i - 1) * sizeof h->ids[0]);
+  h->named--;
+}
+
+int as__sync_holders(void *waitq, const uint32_t **ids, lua_Integer *unnamed) {
+  const char *label = as__waitq_label(waitq);
+  permits *p;
+  if (label != SEMAPHORE_LABEL && label != BOUNDED_LABEL && label != LOCK_LABEL) return -1;
+  p = as_container_of((as_waitq *)waitq, permits, waiters);
+  *ids = p->held.ids;
+  *unnamed = p->held.unnamed;
+  return p->held.named;
+}
+
+static uint32_t running_task_id(lua_State *L) {
+  as_loop *loop = as__loop(L);
+  return loop && loop->current ? loop->current->id : 0;
+}
 
 /* The object at argument 1. The methods of each type have its metatable as
  * upvalue 2: comparing it costs nothing, where luaL_checkudata looks the
@@ -76,11 +128,13 @@ static void release_permit(lua_State *L, permits *p) {
   if (!as__waitq_grant(L, as__loop(L), &p->waiters)) p->free++;
 }
 
-static int release_checked(lua_State *L, permits *p) {
+/* `releaser`: the id of the task that acquired the permit, or 0. */
+static int release_checked(lua_State *L, permits *p, uint32_t releaser) {
   if (p->kind == LOCK_PERMITS && p->free != 0)
     return as__error_raise(L, "RuntimeError", "release of an unlocked lock");
   if (p->kind == BOUNDED_PERMITS && p->free >= p->bound)
     return as__error_raise(L, "ValueError", "bounded_semaphore released too many times");
+  holders_remove(&p->held, releaser);
   release_permit(L, p);
   return 0;
 }
@@ -88,11 +142,15 @@ static int release_checked(lua_State *L, permits *p) {
 /* The guard acquire returns: closing it (or guard:release()) releases once. */
 typedef struct guard {
   int released;
+  uint32_t holder;   /* the task that acquired */
 } guard;
 
-static int push_guard(lua_State *L, int owner) {
+/* Task `holder` has a permit of the permits object at `owner`: returns its guard. */
+static int push_guard(lua_State *L, int owner, uint32_t holder) {
   guard *g = lua_newuserdatauv(L, sizeof *g, 1);
+  holders_add(&((permits *)lua_touserdata(L, owner))->held, holder);
   g->released = 0;
+  g->holder = holder;
   lua_pushvalue(L, owner);
   lua_setiuservalue(L, -2, 1);
   luaL_setmetatable(L, GUARD);
@@ -104,7 +162,7 @@ static int guard_release(lua_State *L) {
   if (g->released) return 0;
   g->released = 1;
   lua_getiuservalue(L, 1, 1);
-  return release_checked(L, lua_touserdata(L, -1));
+  return release_checked(L, lua_touserdata(L, -1), g->holder);
 }
 
 static int acquire_resumed(lua_State *L, int status, lua_KContext ctx) {
@@ -113,7 +171,7 @@ static int acquire_resumed(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
   if (outcome == AS_WAITQ_GRANTED_THEN_FAILED) release_permit(L, p);  /* pass it on */
   if (outcome != AS_WAITQ_GRANTED) return lua_error(L);
-  return push_guard(L, 1);
+  return push_guard(L, 1, ((as_task *)ctx)->id);
 }
 
 /* acquire() -> guard. Suspends until a permit is free and nobody is ahead. */
@@ -123,13 +181,13 @@ static int permits_acquire(lua_State *L) {
   lua_settop(L, 1);
   if (p->free > 0 && as__waitq_empty(&p->waiters)) {
     p->free--;
-    return push_guard(L, 1);
+    return push_guard(L, 1, t->id);
   }
   return as__waitq_suspend(L, &p->waiters, t, acquire_resumed);
 }
 
 static int permits_release(lua_State *L) {
-  return release_checked(L, check_permits(L));
+  return release_checked(L, check_permits(L), running_task_id(L));
 }
 
 static int permits_locked(lua_State *L) {
@@ -151,20 +209,21 @@ static int new_permits(lua_State *L, lua_Integer n, permits_kind kind, const cha
   p->free = n;
   p->bound = n;
   p->kind = kind;
+  memset(&p->held, 0, sizeof p->held);
   luaL_setmetatable(L, metatable);
   return 1;
 }
 
 static int l_semaphore(lua_State *L) {
-  return new_permits(L, check_count(L, 1, 1, "semaphore"), PLAIN, SEMAPHORE, "semaphore");
+  return new_permits(L, check_count(L, 1, 1, "semaphore"), PLAIN, SEMAPHORE, SEMAPHORE_LABEL);
 }
 
 static int l_bounded_semaphore(lua_State *L) {
-  return new_permits(L, check_count(L, 1, 1, "bounded_semaphore"), BOUNDED_PERMITS, BOUNDED, "bounded_semaphore");
+  return new_permits(L, check_count(L, 1, 1, "bounded_semaphore"), BOUNDED_PERMITS, BOUNDED, BOUNDED_LABEL);
 }
 
 static int l_lock(lua_State *L) {
-  return new_permits(L, 1, LOCK_PERMITS, LOCK, "lock");
+  return new_permits(L, 1, LOCK_PERMITS, LOCK, LOCK_LABEL);
 }
 
 /* ---- event ---- */

@@ -13,7 +13,7 @@ local STYLES = {
   ready = {"+", "#ff7f0e", 4, "ready"},
   awaiting = {"=", "#1f77b4", 3, "awaiting a task"},
   semaphore = {"s", "#9467bd", 3, "semaphore"},
-  ["bounded semaphore"] = {"s", "#9467bd", 3, "semaphore"},
+  ["bounded_semaphore"] = {"s", "#9467bd", 3, "semaphore"},
   lock = {"L", "#8c564b", 3, "lock"},
   event = {"e", "#e377c2", 3, "event"},
   condition = {"c", "#bcbd22", 3, "condition"},

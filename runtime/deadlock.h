@@ -1,0 +1,13 @@
+/* deadlock.h -- the DeadlockError message (deadlock.c). */
+#ifndef ASCHED_DEADLOCK_H
+#define ASCHED_DEADLOCK_H
+
+#include <lua.h>
+
+struct as_loop;
+
+/* Pushes the message: every pending task, what it waits on, who holds that,
+ * and the first cycle of waits found. */
+void as__deadlock_push_report(lua_State *L, struct as_loop *loop);
+
+#endif
