@@ -247,6 +247,14 @@ static int console_advance(lua_State *L) {
   return 0;
 }
 
+/* timeline(seconds) -> the lanes of the last `seconds` as text, or nil. */
+static int console_timeline(lua_State *L) {
+  double seconds = luaL_checknumber(L, 2);
+  luaL_argcheck(L, seconds > 0, 2, "positive number expected");
+  as__timeline_push_recent(L, as__loop(L), seconds);
+  return 1;
+}
+
 static void on_closed(uv_handle_t *h) { (void)h; }
 
 /* close(): stops reading and keeps the history. Also the __gc and __close. */
@@ -314,6 +322,7 @@ void as__open_console(lua_State *L) {
     {"traceback", console_traceback},
     {"is_virtual", console_is_virtual},
     {"advance", console_advance},
+    {"timeline", console_timeline},
     {NULL, NULL}
   };
   as__new_type(L, CONSOLE, methods, console_close);

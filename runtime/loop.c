@@ -376,6 +376,7 @@ static void open_loop(lua_State *L, as_loop *loop, const as_run_options *opts) {
   loop->spawn_sites_ref = new_table_ref(L, "k");
   loop->debug = opts->debug || box_of(L)->debug;
   if (opts->timeline || opts->trace) as__timeline_open(L, loop, opts->timeline, opts->trace);
+  else if (opts->record_timeline) as__timeline_open_bounded(L, loop);
   box_of(L)->loop = loop;
 }
 

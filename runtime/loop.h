@@ -24,6 +24,7 @@ typedef struct as_run_options {
   int debug;           /* --debug: warn about tasks that do not suspend */
   const char *timeline; /* --timeline[=FILE.svg]: "" for stderr, or a path */
   const char *trace;   /* --trace FILE: Chrome Trace Event JSON */
+  int record_timeline; /* the REPL: record (bounded) for :timeline, draw nothing */
 } as_run_options;
 
 /* One per asched.run. Allocated and freed by as_run; every Lua value it keeps

@@ -147,6 +147,13 @@ function commands.advance(arg)
   write(string.format("%.3f s", asched.now()))
 end
 
+help[#help + 1] = ":timeline [S]   what every task did in the last S seconds (10)"
+function commands.timeline(arg)
+  local seconds = arg == "" and 10 or tonumber(arg)
+  if not seconds or seconds <= 0 then return write("usage: :timeline [SECONDS]") end
+  write(console:timeline(seconds) or "nothing has run yet")
+end
+
 help[#help + 1] = ":help           this list"
 function commands.help()
   write("Each input runs as a task; asched.sleep and the rest work at the prompt.")

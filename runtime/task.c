@@ -196,7 +196,7 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
   if (loop->timeline) {
     static const char *const ends[] = {"", "done", "failed", "cancelled"};
     as__timeline_record(loop, t, ends[outcome]);
-    as__timeline_task_done(L, loop, t);
+    as__timeline_note_name(L, loop, t);
   }
   t->co = NULL;
   t->wait_kind = AS_WAIT_NONE;

@@ -21,10 +21,22 @@ void as__timeline_open(lua_State *L, as_loop *loop, const char *draw_to, const c
   loop->timeline = tl;
 }
 
+void as__timeline_open_bounded(lua_State *L, as_loop *loop) {
+  as__timeline_open(L, loop, NULL, NULL);
+  if (loop->timeline) loop->timeline->bounded = 1;
+}
+
 static int reserve_one(as_timeline *tl) {
   as_timeline_event *grown;
   size_t capacity;
   if (tl->count < tl->capacity) return 1;
+  if (tl->bounded && tl->count >= AS_TIMELINE_KEPT) {
+    /* forget the older half */
+    size_t keep = tl->count / 2;
+    memmove(tl->events, tl->events + (tl->count - keep), keep * sizeof *tl->events);
+    tl->count = keep;
+    return 1;
+  }
   if (tl->failed) return 0;
   capacity = tl->capacity ? tl->capacity * 2 : 1024;
   grown = realloc(tl->events, capacity * sizeof *grown);
@@ -48,7 +60,7 @@ void as__timeline_record(as_loop *loop, as_task *t, const char *state) {
   e->state = state;
 }
 
-void as__timeline_task_done(lua_State *L, as_loop *loop, as_task *t) {
+void as__timeline_note_name(lua_State *L, as_loop *loop, as_task *t) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, loop->timeline->names_ref);
   as__task_push_name(L, -2, t);
   lua_rawseti(L, -2, t->id);
@@ -74,31 +86,57 @@ static void push_events(lua_State *L, const as_timeline *tl) {
   }
 }
 
-static void push_info(lua_State *L, as_loop *loop, const as_timeline *tl) {
-  lua_createtable(L, 0, 6);
+/* `as_text`: draw the lanes into a string, whatever the run asked for. */
+static void push_info(lua_State *L, as_loop *loop, const as_timeline *tl, double since, int as_text) {
+  lua_createtable(L, 0, 7);
+  lua_pushnumber(L, since);
+  lua_setfield(L, -2, "since");
   lua_pushboolean(L, loop->clock.is_virtual);
   lua_setfield(L, -2, "virtual");
   lua_pushnumber(L, (lua_Number)as_clock_now(&loop->clock) / 1e9);
   lua_setfield(L, -2, "duration");
-  lua_pushstring(L, tl->draw_to);
+  lua_pushstring(L, as_text ? "text" : tl->draw_to);
   lua_setfield(L, -2, "draw_to");
-  lua_pushstring(L, tl->trace_to);
+  lua_pushstring(L, as_text ? NULL : tl->trace_to);
   lua_setfield(L, -2, "trace_to");
   lua_pushboolean(L, tl->failed);
   lua_setfield(L, -2, "incomplete");
 }
 
-/* (tl) -> draws and writes; runs under lua_pcall. */
-static int draw(lua_State *L) {
-  as_loop *loop = lua_touserdata(L, 1);
+/* Calls timeline.lua on the record from time `since` on; returns what it
+ * returns (the text when info.draw_to is "text"). */
+static int call_renderer(lua_State *L, as_loop *loop, double since, int as_text) {
   as_timeline *tl = loop->timeline;
+  int32_t i, n;
+  as_task **pending = as__loop_pending_tasks(L, loop, &n);
+  for (i = 0; i < n; i++) {   /* names of tasks still running: as they are now */
+    as__task_push(L, loop, pending[i]);
+    as__timeline_note_name(L, loop, pending[i]);
+    lua_pop(L, 1);
+  }
+  free(pending);
   if (luaL_loadbuffer(L, as__timeline_lua, as__timeline_lua_size, "=[asched timeline.lua]") != LUA_OK)
     return lua_error(L);
   push_events(L, tl);
   lua_rawgeti(L, LUA_REGISTRYINDEX, tl->names_ref);
-  push_info(L, loop, tl);
-  lua_call(L, 3, 0);
-  return 0;
+  push_info(L, loop, tl, since, as_text);
+  lua_call(L, 3, 1);
+  return 1;
+}
+
+/* (loop) -> draws and writes at the end of the run; runs under lua_pcall. */
+static int draw(lua_State *L) {
+  return call_renderer(L, lua_touserdata(L, 1), 0, 0);
+}
+
+void as__timeline_push_recent(lua_State *L, as_loop *loop, double seconds) {
+  as_timeline *tl = loop->timeline;
+  double now = (double)as_clock_now(&loop->clock) / 1e9;
+  if (tl == NULL || tl->count == 0) {
+    lua_pushnil(L);
+    return;
+  }
+  call_renderer(L, loop, seconds < now ? now - seconds : 0, 1);
 }
 
 void as__timeline_close(lua_State *L, as_loop *loop) {

@@ -28,7 +28,10 @@ typedef struct as_timeline {
   int failed;           /* out of memory: the record is incomplete */
   char *draw_to;        /* NULL: no lanes; "": stderr; else an SVG path (owned) */
   char *trace_to;       /* NULL or a JSON path (owned) */
+  int bounded;          /* the REPL: keep only the newest AS_TIMELINE_KEPT events */
 } as_timeline;
+
+#define AS_TIMELINE_KEPT (1u << 20)
 
 /* Starts recording for `loop`; draw_to/trace_to as in as_timeline. */
 void as__timeline_open(lua_State *L, struct as_loop *loop, const char *draw_to,
@@ -36,8 +39,17 @@ void as__timeline_open(lua_State *L, struct as_loop *loop, const char *draw_to,
 
 void as__timeline_record(struct as_loop *loop, struct as_task *t, const char *state);
 
-/* `t` (the Task userdata on top of L's stack) is done: keep its name. */
-void as__timeline_task_done(lua_State *L, struct as_loop *loop, struct as_task *t);
+/* Keeps the name of `t`, the Task userdata on top of L's stack (when it is
+ * done, and for tasks still running when the record is drawn). */
+void as__timeline_note_name(lua_State *L, struct as_loop *loop, struct as_task *t);
+
+/* Starts a bounded record that draws nothing at the end: the REPL's, which
+ * draws on demand with as__timeline_push_recent. */
+void as__timeline_open_bounded(lua_State *L, struct as_loop *loop);
+
+/* Pushes the lanes of the last `seconds` as text, or nil when nothing is
+ * recorded. Raises a Lua error if drawing fails. */
+void as__timeline_push_recent(lua_State *L, struct as_loop *loop, double seconds);
 
 /* The run is over: draws and writes what was asked for, then frees the record. */
 void as__timeline_close(lua_State *L, struct as_loop *loop);

@@ -3,7 +3,10 @@
 -- JSON (--trace FILE) that Perfetto and chrome://tracing open.
 -- Called once, with (events, names, info): events in time order, each
 -- {time = s, task = id, state = name, waker = id or 0}; names[id] = the task's
--- name; info = {virtual, duration, draw_to, trace_to, incomplete}.
+-- name; info = {virtual, duration, since, draw_to, trace_to, incomplete}.
+-- draw_to: nil (no lanes), "" (stderr), "text" (returned as a string: the
+-- REPL's :timeline), or an SVG path. With since > 0 only the window from
+-- `since` to the end is drawn (the REPL's last N seconds).
 local events, names, info = ...
 
 -- What a state looks like: its glyph in the lanes, its colour in the SVG, and
@@ -69,6 +72,27 @@ local function build_lanes()
   return lanes
 end
 
+-- Keeps what happened from `since` on, with times counted from `since`.
+local function window(lanes, since)
+  if since <= 0 then return lanes end
+  local kept = {}
+  for _, lane in ipairs(lanes) do
+    if not lane.finish or lane.finish >= since then
+      local spans = {}
+      for _, span in ipairs(lane.spans) do
+        if span.to >= since then
+          spans[#spans + 1] = {state = span.state, waker = span.waker,
+                               from = math.max(span.from, since) - since, to = span.to - since}
+        end
+      end
+      kept[#kept + 1] = {id = lane.id, name = lane.name, spans = spans, ending = lane.ending,
+                         start = math.max(lane.start, since) - since,
+                         finish = lane.finish and lane.finish - since}
+    end
+  end
+  return kept
+end
+
 local function seconds(t)
   if t == 0 then return "0" end
   if t >= 100 then return string.format("%.0f s", t) end
@@ -115,12 +139,12 @@ local function render_cells(cells, width)
   return table.concat(out)
 end
 
-local function axis(width, scale, indent)
+local function axis(width, scale, indent, offset)
   local line = {}
   for c = 1, width + 10 do line[c] = " " end
   local step = 10
   for c = 1, width, step do
-    local label = seconds((c - 1) / scale)
+    local label = seconds(offset + (c - 1) / scale)
     if c + #label - 1 <= width + 10 then
       for i = 1, #label do line[c + i - 1] = label:sub(i, i) end
     end
@@ -130,8 +154,9 @@ local function axis(width, scale, indent)
   return indent .. table.concat(line):gsub("%s+$", ""), indent .. table.concat(ticks)
 end
 
-local function draw_text(lanes, out)
+local function draw_text(lanes, out, since)
   local columns = tonumber(os.getenv("COLUMNS")) or 100
+  local duration = info.duration - since
   local name_width = 6
   local shown = #lanes > MAX_LANES_TEXT and MAX_LANES_TEXT - 1 or #lanes
   local fold_label = string.format("+%d more", #lanes - shown)
@@ -139,15 +164,17 @@ local function draw_text(lanes, out)
   if shown < #lanes then name_width = math.max(name_width, #fold_label) end
   local max_width = math.max(20, math.min(100, columns - name_width - 14))
   -- one column is a round duration, and the lanes just cover the run
-  local column_time = nice_step(math.max(info.duration, 1e-9) / max_width)
-  local width = math.max(1, math.ceil(info.duration / column_time - 1e-9))
+  local column_time = nice_step(math.max(duration, 1e-9) / max_width)
+  local width = math.max(1, math.ceil(duration / column_time - 1e-9))
   local scale = 1 / column_time
   local indent = string.rep(" ", name_width + 2)
   local used = {}
 
+  local span = since > 0 and string.format("the last %s (to %s)", seconds(duration), seconds(info.duration))
+                          or seconds(duration)
   out:write(string.format("asched timeline: %d task%s over %s (%s), one column = %s\n",
-    #lanes, #lanes == 1 and "" or "s", seconds(info.duration), clock_name(), seconds(1 / scale)))
-  local labels, ticks = axis(width, scale, indent)
+    #lanes, #lanes == 1 and "" or "s", span, clock_name(), seconds(1 / scale)))
+  local labels, ticks = axis(width, scale, indent, since)
   out:write(labels, "\n", ticks, "\n")
 
   local function row(name, cells, tail)
@@ -314,8 +341,16 @@ local function write_trace(lanes, path)
 end
 
 local lanes = build_lanes()
-if info.draw_to == "" then
-  draw_text(lanes, io.stderr)
+if info.draw_to == "text" then
+  local since = info.since or 0
+  local text = {}
+  draw_text(window(lanes, since), {write = function(self, ...)
+    for i = 1, select("#", ...) do text[#text + 1] = select(i, ...) end
+    return self
+  end}, since)
+  return (table.concat(text):gsub("\n$", ""))
+elseif info.draw_to == "" then
+  draw_text(lanes, io.stderr, 0)
 elseif info.draw_to then
   draw_svg(lanes, info.draw_to)
 end
