@@ -45,6 +45,7 @@ typedef struct as_loop {
   as_slow_watch slow_watch; /* debug: the slice of the current task */
   as_timeline *timeline;   /* --timeline/--trace: the record, or NULL */
   as_task *current;        /* the task inside lua_resume, or NULL */
+  as_task *finishing;      /* the task whose end wakes its awaiters, or NULL */
   lua_State *current_co;   /* and its coroutine */
   as_task *main;
   uint32_t last_task_id;

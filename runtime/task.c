@@ -208,12 +208,14 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
   }
   t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED);
   if (t->flags & AS_TASK_IN_SCOPE) as__scope_task_done(L, loop, t);
+  loop->finishing = t;
   while ((n = as_list_first(&t->waiters)) != NULL) {
     as_waiter *w = as_container_of(n, as_waiter, node);
     as_list_remove(n);
     if (w->kind == AS_WAITER_TASK) as__task_wake(loop, as_container_of(w, as_task, link.waiter));
     else as__waitset_member_done(L, lua_gettop(L), loop, w, t);
   }
+  loop->finishing = NULL;
   if (t->flags & AS_TASK_HAS_CALLBACKS) {
     int i, count;
     t->flags &= ~AS_TASK_HAS_CALLBACKS;

@@ -51,12 +51,13 @@ static int reserve_one(as_timeline *tl) {
 
 void as__timeline_record(as_loop *loop, as_task *t, const char *state) {
   as_timeline *tl = loop->timeline;
+  as_task *waker = loop->current ? loop->current : loop->finishing;
   as_timeline_event *e;
   if (!reserve_one(tl)) return;
   e = &tl->events[tl->count++];
   e->time = as_clock_now(&loop->clock);
   e->task = t->id;
-  e->waker = loop->current && loop->current != t ? loop->current->id : 0;
+  e->waker = waker && waker != t ? waker->id : 0;
   e->state = state;
 }
 

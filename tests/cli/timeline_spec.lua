@@ -170,8 +170,8 @@ describe("--trace FILE", function()
     assert.equal("done", endings[1])
   end)
 
-  it("draws an arrow from the task that woke another: a release to the acquirer", function()
-    local starts, ends = {}, {}
+  it("draws an arrow from the task that woke another: a release, a finished task", function()
+    local starts, ends, finished = {}, {}, false
     for _, e in ipairs(trace_of(EVERY_WAIT)) do
       if e.ph == "s" then starts[e.id] = e end
       if e.ph == "f" then ends[e.id] = e end
@@ -182,8 +182,10 @@ describe("--trace FILE", function()
       assert.equal("e", f.bp)
       assert.is_true(f.ts >= s.ts)
       if s.tid == 2 and f.tid == 3 then found = true end   -- holder releases, locker acquires
+      if s.tid == 2 and f.tid == 9 then finished = true end -- holder ends, its awaiter goes on
     end
     assert.is_true(found, "no arrow from the lock holder to the waiting task")
+    assert.is_true(finished, "no arrow from a finished task to the task awaiting it")
   end)
 
   it("reports a file it cannot write, and the run still succeeds", function()
