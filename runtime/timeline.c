@@ -5,6 +5,8 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "loop.h"
 
@@ -87,6 +89,17 @@ static void push_events(lua_State *L, const as_timeline *tl) {
   }
 }
 
+/* Sets info.rows and info.columns when `fd` is a terminal: lanes fold past
+ * its height and fit its width. */
+static void push_terminal_size(lua_State *L, int fd) {
+  struct winsize size;
+  if (ioctl(fd, TIOCGWINSZ, &size) != 0 || size.ws_row == 0) return;
+  lua_pushinteger(L, size.ws_row);
+  lua_setfield(L, -2, "rows");
+  lua_pushinteger(L, size.ws_col);
+  lua_setfield(L, -2, "columns");
+}
+
 /* `as_text`: draw the lanes into a string, whatever the run asked for. */
 static void push_info(lua_State *L, as_loop *loop, const as_timeline *tl, double since, int as_text) {
   lua_createtable(L, 0, 7);
@@ -102,6 +115,7 @@ static void push_info(lua_State *L, as_loop *loop, const as_timeline *tl, double
   lua_setfield(L, -2, "trace_to");
   lua_pushboolean(L, tl->failed);
   lua_setfield(L, -2, "incomplete");
+  push_terminal_size(L, as_text ? STDOUT_FILENO : STDERR_FILENO);
 }
 
 /* Calls timeline.lua on the record from time `since` on; returns what it

@@ -3,7 +3,8 @@
 -- JSON (--trace FILE) that Perfetto and chrome://tracing open.
 -- Called once, with (events, names, info): events in time order, each
 -- {time = s, task = id, state = name, waker = id or 0}; names[id] = the task's
--- name; info = {virtual, duration, since, draw_to, trace_to, incomplete}.
+-- name; info = {virtual, duration, since, draw_to, trace_to, incomplete,
+-- rows, columns (the terminal's size, when it is one)}.
 -- draw_to: nil (no lanes), "" (stderr), "text" (returned as a string: the
 -- REPL's :timeline), or an SVG path. With since > 0 only the window from
 -- `since` to the end is drawn (the REPL's last N seconds).
@@ -33,7 +34,7 @@ local ENDS = {
   failed = {"X", "#d62728", "failed"},
   cancelled = {"C", "#ff7f0e", "cancelled"},
 }
-local MAX_LANES_TEXT = 40   -- past this many tasks the lanes fold into one
+local MAX_LANES_TEXT = 40   -- past this many tasks (or the terminal's height) lanes fold
 local MAX_LANES_SVG = 400
 
 local function style(state) return STYLES[state] or OTHER end
@@ -155,10 +156,11 @@ local function axis(width, scale, indent, offset)
 end
 
 local function draw_text(lanes, out, since)
-  local columns = tonumber(os.getenv("COLUMNS")) or 100
+  local columns = tonumber(os.getenv("COLUMNS")) or info.columns or 100
+  local max_lanes = info.rows and math.max(10, info.rows - 8) or MAX_LANES_TEXT
   local duration = info.duration - since
   local name_width = 6
-  local shown = #lanes > MAX_LANES_TEXT and MAX_LANES_TEXT - 1 or #lanes
+  local shown = #lanes > max_lanes and max_lanes - 1 or #lanes
   local fold_label = string.format("+%d more", #lanes - shown)
   for i = 1, shown do name_width = math.max(name_width, math.min(#lanes[i].name, 20)) end
   if shown < #lanes then name_width = math.max(name_width, #fold_label) end

@@ -171,6 +171,13 @@ describe("the asched REPL", function()
     pane.wait_for("(virtual time)")
   end)
 
+  it("folds --timeline lanes to fit the terminal's height (40 rows here)", function()
+    pane = open(asched_bin .. [[ --virtual-time --timeline -e 'local t = {} for i = 1, 60 do t[i] = asched.spawn(asched.sleep, i / 10) end asched.gather(t)']])
+    local screen = pane.wait_for("asched exited with 0")
+    assert.matches("+30 more", screen, 1, true)
+    assert.matches("30 tasks past the first 31 are folded", screen, 1, true)
+  end)
+
   it("draws the lanes of the last seconds with :timeline", function()
     pane = repl("--virtual-time")
     pane.line("sleeper = asched.spawn(asched.sleep, 30); sleeper.name = 'sleeper'")
