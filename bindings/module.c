@@ -9,12 +9,14 @@
 #include "loop.h"
 #include "scope.h"
 #include "sync.h"
+#include "fs.h"
+#include "process.h"
 #include "threads.h"
 #include "waitq.h"
 #include "waitset.h"
 
-extern const char as__combine_lua[], as__sync_lua[];
-extern const size_t as__combine_lua_size, as__sync_lua_size;
+extern const char as__combine_lua[], as__sync_lua[], as__process_lua[];
+extern const size_t as__combine_lua_size, as__sync_lua_size, as__process_lua_size;
 
 static int is_callable(lua_State *L, int idx) {
   if (lua_type(L, idx) == LUA_TFUNCTION) return 1;
@@ -187,6 +189,7 @@ static void open_facade(lua_State *L) {
   static const struct { const char *code; const size_t *size; const char *name; } chunks[] = {
     {as__combine_lua, &as__combine_lua_size, AS_INTERNAL_CHUNK " combine.lua]"},
     {as__sync_lua, &as__sync_lua_size, AS_INTERNAL_CHUNK " sync.lua]"},
+    {as__process_lua, &as__process_lua_size, AS_INTERNAL_CHUNK " process.lua]"},
   };
   int module = lua_gettop(L);
   size_t i;
@@ -206,6 +209,8 @@ static void open_facade(lua_State *L) {
   lua_setfield(L, -2, "arg_error");
   lua_pushcfunction(L, prim_new_list);
   lua_setfield(L, -2, "new_list");
+  as__push_boxed(L, as__process_run);
+  lua_setfield(L, -2, "process_run");
   for (i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
     if (luaL_loadbuffer(L, chunks[i].code, *chunks[i].size, chunks[i].name) != LUA_OK) lua_error(L);
     lua_pushvalue(L, module);
@@ -231,6 +236,7 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
   as__open_task(L);
   as__open_time(L);
   as__open_threads(L);
+  as__open_fs(L);
   as__open_sync(L);
   open_facade(L);
   lua_pushliteral(L, ASCHED_VERSION);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "io_op.h"
 #include "loop.h"
 #include "scope.h"
 #include "waitq.h"
@@ -404,6 +405,7 @@ void as__task_abandon(as_loop *loop, as_task *t) {
     as_ready_remove(&loop->ready, &t->link.waiter.node);
     t->flags &= ~AS_TASK_IN_READY;
   } else if (t->state == AS_TASK_SUSPENDED) {
+    if (t->wait_kind == AS_WAIT_IO) as__io_op_abandon(t->wait_on);
     detach(loop, t);
   }
   co = t->co;
@@ -429,6 +431,7 @@ static const char *timeline_wait_state(const as_task *t) {
     case AS_WAIT_SET: return "awaiting";
     case AS_WAIT_QUEUE: return as__waitq_label(t->wait_on);
     case AS_WAIT_THREAD: return "thread";
+    case AS_WAIT_IO: return "io";
     default: return "ready";
   }
 }
@@ -542,6 +545,9 @@ void as__task_push_wait_description(lua_State *L, as_loop *loop, as_task *t) {
       break;
     case AS_WAIT_THREAD:
       snprintf(what, sizeof what, "waiting for a thread");
+      break;
+    case AS_WAIT_IO:
+      snprintf(what, sizeof what, "%s", ((as_io_op *)t->wait_on)->type->what);
       break;
     case AS_WAIT_QUEUE:
       snprintf(what, sizeof what, "waiting on %s", as__waitq_label(t->wait_on));

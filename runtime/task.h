@@ -44,6 +44,7 @@ typedef enum as_wait_kind {
   AS_WAIT_SET,     /* waiting on `wait_on`, a wait set (gather, wait, ...) */
   AS_WAIT_QUEUE,   /* queued in `wait_on`, a wait queue (semaphore, lock, ...) */
   AS_WAIT_THREAD,  /* waiting for `wait_on`, a to_thread job */
+  AS_WAIT_IO,      /* waiting for `wait_on`, an as_io_op (io_op.h) */
   AS_WAIT_FOREVER  /* a sleep too long for the clock: only a cancel ends it */
 } as_wait_kind;
 

@@ -25,6 +25,7 @@ local STYLES = {
   ["queue put"] = {"q", "#17becf", 3, "queue"},
   ["queue join"] = {"q", "#17becf", 3, "queue"},
   thread = {"T", "#2ca02c", 3, "thread"},
+  io = {"I", "#393b79", 3, "I/O"},
   ["console input"] = {"i", "#7f7f7f", 3, "console input"},
   sleeping = {".", "#c7c7c7", 2, "sleeping"},
 }
@@ -207,7 +208,7 @@ local function draw_text(lanes, out, since)
   end
 
   local legend = {}
-  local order = {"#", "+", "=", "s", "L", "e", "c", "q", "T", "i", "?", ".", "|", "X", "C"}
+  local order = {"#", "+", "=", "s", "L", "e", "c", "q", "T", "I", "i", "?", ".", "|", "X", "C"}
   for _, glyph in ipairs(order) do
     if used[glyph] then legend[#legend + 1] = glyph .. " " .. used[glyph] end
   end
