@@ -11,6 +11,7 @@
 #include "sync.h"
 #include "fs.h"
 #include "process.h"
+#include "tcp.h"
 #include "threads.h"
 #include "waitq.h"
 #include "waitset.h"
@@ -237,6 +238,7 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
   as__open_time(L);
   as__open_threads(L);
   as__open_fs(L);
+  as__open_tcp(L);
   as__open_sync(L);
   open_facade(L);
   lua_pushliteral(L, ASCHED_VERSION);
