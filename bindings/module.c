@@ -10,6 +10,7 @@
 #include "scope.h"
 #include "sync.h"
 #include "fs.h"
+#include "http.h"
 #include "process.h"
 #include "tcp.h"
 #include "threads.h"
@@ -238,6 +239,7 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
   as__open_time(L);
   as__open_threads(L);
   as__open_fs(L);
+  as__open_http(L);
   as__open_tcp(L);
   as__open_sync(L);
   open_facade(L);

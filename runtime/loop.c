@@ -8,6 +8,9 @@
 
 #include "deadlock.h"
 #include "errors.h"
+#include "http.h"
+#include "process.h"
+#include "tcp.h"
 #include "interrupt.h"
 #include "scope.h"
 #include "threads.h"
@@ -360,6 +363,8 @@ static void open_loop(lua_State *L, as_loop *loop, const as_run_options *opts) {
   as_timer_wheel_init(&loop->timers);
   as_timer_wheel_init(&loop->scope_timers);
   as_ready_init(&loop->ready);
+  as_list_init(&loop->tcp_handles);
+  as_list_init(&loop->children);
   if (opts->seeded) {
     loop->shuffle = malloc(sizeof *loop->shuffle);
     if (loop->shuffle) as_ready_shuffle_init(loop->shuffle, opts->seed);
@@ -399,6 +404,9 @@ static void close_loop(lua_State *L, as_loop *loop) {
     as__task_abandon(loop, t);
   }
   as__timeline_close(L, loop);
+  as__http_close(loop);
+  as__tcp_close_all(loop);       /* handles freed in their own close callbacks */
+  as__process_close_all(loop);
   uv_walk(&loop->uv, close_handle, NULL);
   uv_run(&loop->uv, UV_RUN_DEFAULT);      /* also waits for threads still running */
   uv_loop_close(&loop->uv);

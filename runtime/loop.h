@@ -35,6 +35,9 @@ typedef struct as_loop {
   uv_timer_t wakeup;       /* real time: armed for the earliest deadline */
   uv_async_t interrupt;    /* the asched program: SIGINT reaches the loop */
   struct as_workers *workers; /* threads.c: worker Lua states, made on first use */
+  struct as_http *http;
+  as_list tcp_handles;      /* tcp.c: open connections and listeners */
+  as_list children;         /* process.c: child processes not yet released */    /* http.c: the curl multi client, made on first request */
   as_clock clock;
   as_timer_wheel timers;    /* sleeping tasks (node in the task) */
   as_timer_wheel scope_timers; /* timeout scopes (node in the as_scope) */

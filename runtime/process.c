@@ -24,6 +24,7 @@ typedef struct output {
 
 typedef struct child {
   as_io_op op;
+  as_list node;         /* in loop->children until released */
   uv_process_t process;
   output out, err;
   uv_pipe_t in;
@@ -39,6 +40,7 @@ typedef struct child {
 
 static void release(as_io_op *op) {
   child *c = (child *)op;
+  as_list_remove(&c->node);
   free(c->out.data);
   free(c->err.data);
   free(c->input);
@@ -112,7 +114,7 @@ static void ignore_sigpipe(void) {
  * that a grandchild still holding the pipes cannot keep the run alive. */
 static void abort_child(as_io_op *op) {
   child *c = (child *)op;
-  if (!c->exited) uv_process_kill(&c->process, SIGKILL);
+  if (!c->exited && c->process.pid > 0) uv_process_kill(&c->process, SIGKILL);
   close_handle(c, (uv_handle_t *)&c->out.pipe);
   close_handle(c, (uv_handle_t *)&c->err.pipe);
   if (c->input) close_handle(c, (uv_handle_t *)&c->in);
@@ -218,6 +220,7 @@ int as__process_run(lua_State *L) {
   if (input) memcpy(c->input, input, input_size);
   c->input_size = input_size;
   as__io_op_init(&c->op, &CHILD_TYPE, loop);
+  as_list_push_back(&loop->children, &c->node);
   c->out.owner = c->err.owner = c;
   uv_pipe_init(&loop->uv, &c->out.pipe, 0);
   uv_pipe_init(&loop->uv, &c->err.pipe, 0);
@@ -248,6 +251,7 @@ int as__process_run(lua_State *L) {
   if (status != 0) {
     /* Nothing started: close the pipes; the child frees itself after. */
     c->op.caller = NULL;
+    c->exited = 1;                     /* nothing to kill */
     close_handle(c, (uv_handle_t *)&c->out.pipe);
     close_handle(c, (uv_handle_t *)&c->err.pipe);
     if (input) close_handle(c, (uv_handle_t *)&c->in);
@@ -267,3 +271,12 @@ int as__process_run(lua_State *L) {
   return as__io_op_wait(L, &c->op, t, run_resumed);
 }
 
+
+void as__process_close_all(as_loop *loop) {
+  as_list *n;
+  for (n = loop->children.next; n != &loop->children; n = n->next) {
+    child *c = as_container_of(n, child, node);
+    abort_child(&c->op);
+    close_handle(c, (uv_handle_t *)&c->process);   /* on_exit will not come */
+  }
+}

@@ -29,6 +29,8 @@ typedef struct stream stream;
 
 typedef struct conn {
   uv_tcp_t handle;
+  as_list node;         /* in loop->tcp_handles (first after the handle: see close_all) */
+  int is_listener;      /* 0 */
   as_loop *loop;
   stream *owner;        /* the Lua Stream, or NULL once it is collected */
   char *data;           /* bytes received, not yet read: data[start, size) */
@@ -47,6 +49,7 @@ struct stream {
 
 static void conn_closed(uv_handle_t *h) {
   conn *c = h->data;
+  as_list_remove(&c->node);
   if (c->reader) as__io_op_finish(c->reader);   /* closed by the run's end */
   if (c->owner) c->owner->c = NULL;
   free(c->data);
@@ -70,6 +73,7 @@ static conn *conn_new(as_loop *loop) {
   c->loop = loop;
   uv_tcp_init(&loop->uv, &c->handle);
   c->handle.data = c;
+  as_list_push_back(&loop->tcp_handles, &c->node);
   return c;
 }
 
@@ -446,6 +450,8 @@ static int l_connect(lua_State *L) {
 
 typedef struct listener {
   uv_tcp_t handle;
+  as_list node;         /* in loop->tcp_handles */
+  int is_listener;      /* 1 */
   as_loop *loop;
   lua_State *L;         /* the loop's state: the handler is released in it */
   int handler_ref;      /* the handler function */
@@ -459,6 +465,7 @@ typedef struct server {
 
 static void listener_closed(uv_handle_t *h) {
   listener *l = h->data;
+  as_list_remove(&l->node);
   if (l->owner) l->owner->l = NULL;
   luaL_unref(l->L, LUA_REGISTRYINDEX, l->handler_ref);
   free(l);
@@ -507,8 +514,10 @@ static int l_listen(lua_State *L) {
   if (l == NULL) return luaL_error(L, "not enough memory");
   l->loop = loop;
   l->L = loop->L;
+  l->is_listener = 1;
   uv_tcp_init(&loop->uv, &l->handle);
   l->handle.data = l;
+  as_list_push_back(&loop->tcp_handles, &l->node);
   lua_pushvalue(L, 3);
   l->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   status = uv_tcp_bind(&l->handle, (struct sockaddr *)&addr, 0);
@@ -547,6 +556,17 @@ static int server_index(lua_State *L) {
     return 1;
   }
   return 0;
+}
+
+void as__tcp_close_all(as_loop *loop) {
+  as_list *n = loop->tcp_handles.next;
+  while (n != &loop->tcp_handles) {
+    as_list *next = n->next;         /* close callbacks run later, in uv_run */
+    conn *c = as_container_of(n, conn, node);
+    if (c->is_listener) listener_close(as_container_of(n, listener, node));
+    else conn_close(c);
+    n = next;
+  }
 }
 
 void as__open_tcp(lua_State *L) {

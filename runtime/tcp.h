@@ -4,6 +4,11 @@
 
 #include <lua.h>
 
+struct as_loop;
+
+/* The run is ending: closes every connection and listener of `loop`. */
+void as__tcp_close_all(struct as_loop *loop);
+
 /* Adds the table `tcp` to the module table on top. */
 void as__open_tcp(lua_State *L);
 

@@ -56,21 +56,52 @@ end
 describe("the scripts directories", function()
   -- A new script needs its own checks below; this list makes that visible.
   it("hold exactly the scripts this spec checks", function()
-    assert.same({"async_scheduler.lua", "compare_sync_async.lua", "hello.lua"}, listing(""))
+    assert.same({"async_scheduler.lua", "compare_sync_async.lua", "hello.lua", "real_fetch.lua"}, listing(""))
     assert.same({"as_completed.lua", "basic_coroutine.lua", "error_handling.lua", "gathering_tasks.lua"},
                 listing("examples"))
     assert.same({"cancellation.lua", "context_managers.lua", "debugging.lua", "threading.lua", "timeouts.lua"},
                 listing("advanced"))
   end)
 
-  it("all run to completion with exit status 0", function()
+  it("all run to completion with exit status 0 (real_fetch.lua in real time, below)", function()
     for _, dir in ipairs({"", "examples/", "advanced/"}) do
       for _, name in ipairs(listing(dir)) do
+        if name == "real_fetch.lua" then goto next end
         local args = name == "async_scheduler.lua" and {"42"} or nil
         local r = output(dir .. name, args)
         assert(r.status == 0, dir .. name .. ": " .. support.describe(r))
+        ::next::
       end
     end
+  end)
+end)
+
+describe("scripts/real_fetch.lua (seed 42, delays scaled by 0.1, real time)", function()
+  local r
+  setup(function() r = run("real_fetch.lua", {"42", "0.1"}, {}) end)
+
+  it("exits 0 and prints nothing on stderr", function()
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("", r.stderr, support.describe(r))
+  end)
+
+  it("serves the sources from the same process and fetches them over HTTP", function()
+    assert.matches("serving sources on http://127%.0%.0%.1:%d+\n", r.stdout)
+    for id = 1, 5 do assert.matches("  result " .. id .. ": Data from " .. id .. "\n", r.stdout, 1, true) end
+  end)
+
+  it("fetches five sources in about the time of the slowest, not the sum", function()
+    local elapsed, longest, sum = r.stdout:match("Fetched 5 items in ([%d.]+) seconds %(the slowest source took ([%d.]+) s, all together ([%d.]+) s%)")
+    assert.is_truthy(elapsed, support.describe(r))
+    assert.is_true(tonumber(elapsed) >= tonumber(longest) - 0.01)
+    assert.is_true(tonumber(elapsed) < tonumber(sum))
+  end)
+
+  it("processes results as they complete, gives up on the slow source, and returns a 404", function()
+    local _, processed = r.stdout:gsub("Processed Data from %d after", "")
+    assert.equal(5, processed)
+    assert.matches("Gave up on source 99: TimeoutError: ", r.stdout, 1, true)
+    assert.matches("GET /nowhere: 404 no such source", r.stdout, 1, true)
   end)
 end)
 
