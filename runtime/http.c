@@ -301,7 +301,7 @@ static void push_headers(lua_State *L, const transfer *t) {
     const char *line_end = eol ? eol : end, *colon, *v, *ve;
     if (line_end > p && line_end[-1] == '\r') line_end--;
     colon = memchr(p, ':', (size_t)(line_end - p));
-    if (colon != NULL && colon > p && memcmp(p, "HTTP/", 5) != 0) {
+    if (colon != NULL && colon > p && !(line_end - p >= 5 && memcmp(p, "HTTP/", 5) == 0)) {
       const char *k;
       luaL_buffinit(L, &name);
       for (k = p; k < colon; k++) {
