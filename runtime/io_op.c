@@ -2,6 +2,7 @@
 #include "io_op.h"
 
 #include <lauxlib.h>
+#include <signal.h>
 
 #include "loop.h"
 
@@ -48,4 +49,12 @@ int as__io_op_cancelled(lua_State *L, as_io_op *op) {
 void as__io_op_abandon(as_io_op *op) {
   /* The caller's Task stays anchored by caller_ref until the operation ends. */
   if (!op->done && op->type->abort) op->type->abort(op);
+}
+
+void as__io_ignore_sigpipe(void) {
+  static int done;
+  if (!done) {
+    signal(SIGPIPE, SIG_IGN);
+    done = 1;
+  }
 }

@@ -48,4 +48,8 @@ void as__io_op_let_go(lua_State *L, as_io_op *op);
 /* A task abandoned at the run's end while waiting on `op`. */
 void as__io_op_abandon(as_io_op *op);
 
+/* Before the first write to a pipe or socket: a peer that has gone away must
+ * not kill the process with SIGPIPE; the write fails with EPIPE instead. */
+void as__io_ignore_sigpipe(void);
+
 #endif

@@ -100,15 +100,6 @@ static void on_written(uv_write_t *req, int status) {
   close_handle(c, (uv_handle_t *)&c->in);
 }
 
-/* A child that exits before reading its input must not kill us with SIGPIPE:
- * the write fails with EPIPE instead. */
-static void ignore_sigpipe(void) {
-  static int done;
-  if (!done) {
-    signal(SIGPIPE, SIG_IGN);
-    done = 1;
-  }
-}
 
 /* Nobody waits for the output any more: kill the child and stop reading, so
  * that a grandchild still holding the pipes cannot keep the run alive. */
@@ -227,7 +218,7 @@ int as__process_run(lua_State *L) {
   c->out.pipe.data = c->err.pipe.data = c;
   c->open_handles = 2;
   if (input) {
-    ignore_sigpipe();
+    as__io_ignore_sigpipe();
     uv_pipe_init(&loop->uv, &c->in, 0);
     c->in.data = c;
     c->open_handles++;

@@ -11,7 +11,6 @@
 #include "tcp.h"
 
 #include <lauxlib.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -277,13 +276,6 @@ static int write_resumed(lua_State *L, int status, lua_KContext ctx) {
   return 0;
 }
 
-static void ignore_sigpipe(void) {
-  static int done;
-  if (!done) {
-    signal(SIGPIPE, SIG_IGN);
-    done = 1;
-  }
-}
 
 /* write(s): suspends until the bytes are handed to the kernel. */
 static int stream_write(lua_State *L) {
@@ -295,7 +287,7 @@ static int stream_write(lua_State *L) {
   uv_buf_t buf;
   int status;
   if (w == NULL) return luaL_error(L, "not enough memory");
-  ignore_sigpipe();
+  as__io_ignore_sigpipe();
   memcpy(w->data, data, size);
   w->size = size;
   w->status = 0;
