@@ -24,7 +24,41 @@ const char *as_progname = "asched";
 as_run_options as_host_options = {.handle_sigint = 1};
 
 /* Option bits found by collect_args. */
-enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_UPPER_E = 16 };
+enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_UPPER_E = 16, HAS_HELP = 32 };
+
+/* Writes the usage (options, commands, environment) to `out`: stdout for
+ * --help, stderr after a bad option. */
+static void write_usage(FILE *out) {
+  fprintf(out,
+          "usage: %s [options] [script [args]]\n"
+          "       %s check [NAME] | hint NAME | exercises\n"
+          "Options:\n"
+          "  -e stat          execute string 'stat'\n"
+          "  -i               enter interactive mode after executing 'script'\n"
+          "  -l name          require library 'name' into global 'name'\n"
+          "  -v               show version information\n"
+          "  -E               ignore environment variables\n"
+          "  -W               turn warnings on\n"
+          "  --virtual-time   the clock jumps to the next timer when every task waits\n"
+          "  --debug          warn about a task that runs over 100 ms without suspending\n"
+          "                   (naming it and its Lua line); also asched.debug(true)\n"
+          "  --timeline       at exit, draw one lane per task on stderr\n"
+          "  --timeline=F.svg ... or as an SVG picture in F.svg\n"
+          "  --trace FILE     write the run as Chrome Trace Event JSON (Perfetto)\n"
+          "  --seed N         tasks ready at the same instant run in an order drawn\n"
+          "                   from seed N instead of FIFO\n"
+          "  -h, --help       show this help and exit\n"
+          "  --               stop handling options\n"
+          "  -                stop handling options and execute stdin\n"
+          "Commands:\n"
+          "  check [NAME]     run the tutorial exercises' checks (or just exercise NAME)\n"
+          "  hint NAME        show the next hint for exercise NAME\n"
+          "  exercises        list the tutorial exercises and your progress\n"
+          "Environment: ASCHED_VIRTUAL_TIME=1 (as --virtual-time), ASCHED_SEED=N (as\n"
+          "--seed N), LUA_INIT (code or @file run first), LUA_PATH (and LUA_CPATH).\n",
+          as_progname, as_progname);
+  fflush(out);
+}
 
 static void print_usage(const char *badoption) {
   if (strcmp(badoption, "--seed") == 0)
@@ -35,28 +69,7 @@ static void print_usage(const char *badoption) {
     fprintf(stderr, "%s: '%s' needs argument\n", as_progname, badoption);
   else
     fprintf(stderr, "%s: unrecognized option '%s'\n", as_progname, badoption);
-  fprintf(stderr,
-          "usage: %s [options] [script [args]]\n"
-          "Available options are:\n"
-          "  -e stat          execute string 'stat'\n"
-          "  -i               enter interactive mode after executing 'script'\n"
-          "  -l name          require library 'name' into global 'name'\n"
-          "  -v               show version information\n"
-          "  -E               ignore environment variables\n"
-          "  -W               turn warnings on\n"
-          "  --virtual-time   the clock jumps to the next timer when every task waits\n"
-          "                   (also ASCHED_VIRTUAL_TIME=1 in the environment)\n"
-          "  --debug          warn about a task that runs over 100 ms without suspending\n"
-          "                   (naming it and its Lua line); also asched.debug(true)\n"
-          "  --timeline       at exit, draw one lane per task on stderr\n"
-          "  --timeline=F.svg ... or as an SVG picture in F.svg\n"
-          "  --trace FILE     write the run as Chrome Trace Event JSON (Perfetto)\n"
-          "  --seed N         tasks ready at the same instant run in an order drawn\n"
-          "                   from seed N instead of FIFO (also ASCHED_SEED=N)\n"
-          "  --               stop handling options\n"
-          "  -                stop handling options and execute stdin\n",
-          as_progname);
-  fflush(stderr);
+  write_usage(stderr);
 }
 
 void as_host_message(const char *msg) {
@@ -136,6 +149,7 @@ static int collect_args(char **argv, int *flags) {
     if (a[0] != '-') return i;
     if (strcmp(a, "--virtual-time") == 0) { as_host_options.virtual_time = 1; continue; }
     if (strcmp(a, "--debug") == 0) { as_host_options.debug = 1; continue; }
+    if (strcmp(a, "--help") == 0) { *flags |= HAS_HELP; continue; }
     if (strcmp(a, "--timeline") == 0) { as_host_options.timeline = ""; continue; }
     if (strncmp(a, "--timeline=", 11) == 0 && a[11] != '\0') { as_host_options.timeline = a + 11; continue; }
     if (strncmp(a, "--trace=", 8) == 0 && a[8] != '\0') { as_host_options.trace = a + 8; continue; }
@@ -158,6 +172,7 @@ static int collect_args(char **argv, int *flags) {
       case 'W': break;
       case 'i': *flags |= HAS_I; break;
       case 'v': *flags |= HAS_V; break;
+      case 'h': *flags |= HAS_HELP; break;
       case 'e': *flags |= HAS_E; /* fall through */
       case 'l':
         if (a[2] == '\0') {
@@ -315,6 +330,11 @@ static int pmain(lua_State *L) {
   if (flags == HAS_ERROR) {
     print_usage(argv[script]);
     return 0;
+  }
+  if (flags & HAS_HELP) {
+    write_usage(stdout);
+    lua_pushboolean(L, 1);
+    return 1;
   }
   if (flags & HAS_V) print_version();
   if (flags & HAS_UPPER_E) {

@@ -1,0 +1,379 @@
+---@meta asched
+
+---The asched runtime: tasks, time, combinators, synchronisation, threads and real I/O.
+local asched = {}
+
+---@type string The version, e.g. "0.1.0".
+asched.version = "0.1.0"
+
+---@class asched.Error
+---@field name string One of CancelledError, TimeoutError, InvalidStateError, QueueFull, QueueEmpty, ValueError, RuntimeError, DeadlockError.
+---@field message string
+
+---@class Task
+---@field name string The task's name (`task-N` unless assigned).
+local Task = {}
+---Wait for the task. Raises the task's error, CancelledError, or RuntimeError when awaiting itself.
+---@async
+---@return any ...
+function Task:await() end
+---Request cancellation. No errors.
+---@param msg? string
+---@return boolean
+function Task:cancel(msg) end
+---@return boolean
+function Task:done() end
+---@return boolean
+function Task:cancelled() end
+---The task's values. Raises InvalidStateError, CancelledError or the task's error.
+---@return any ...
+function Task:result() end
+---The task's error or nil. Raises InvalidStateError or CancelledError.
+---@return any
+function Task:exception() end
+---@return string?
+function Task:traceback() end
+---@param fn fun(task: Task)
+function Task:add_done_callback(fn) end
+
+---@class Guard A releaser usable as `<close>`.
+
+---@class Semaphore
+local Semaphore = {}
+---Raises CancelledError.
+---@async
+---@return Guard
+function Semaphore:acquire() end
+function Semaphore:release() end
+---@return boolean
+function Semaphore:locked() end
+---Raises CancelledError and fn's errors.
+---@async
+---@param fn function
+---@return any ...
+function Semaphore:with(fn, ...) end
+
+---@class BoundedSemaphore: Semaphore
+local BoundedSemaphore = {}
+---Raises ValueError when releasing above the bound.
+function BoundedSemaphore:release() end
+
+---@class Lock
+local Lock = {}
+---Raises CancelledError.
+---@async
+---@return Guard
+function Lock:acquire() end
+---Raises RuntimeError when not locked.
+function Lock:release() end
+---@return boolean
+function Lock:locked() end
+---Raises CancelledError and fn's errors.
+---@async
+---@param fn function
+---@return any ...
+function Lock:with(fn, ...) end
+
+---@class Event
+local Event = {}
+function Event:set() end
+function Event:clear() end
+---@return boolean
+function Event:is_set() end
+---Raises CancelledError.
+---@async
+---@return true
+function Event:wait() end
+
+---@class Condition
+local Condition = {}
+---Raises CancelledError.
+---@async
+---@return Guard
+function Condition:acquire() end
+---Raises RuntimeError when not locked.
+function Condition:release() end
+---@return boolean
+function Condition:locked() end
+---Raises CancelledError and fn's errors.
+---@async
+---@param fn function
+---@return any ...
+function Condition:with(fn, ...) end
+---Raises RuntimeError (lock not held), CancelledError.
+---@async
+---@return true
+function Condition:wait() end
+---Raises RuntimeError (lock not held), CancelledError.
+---@async
+---@param predicate fun(): any
+---@return any
+function Condition:wait_for(predicate) end
+---Raises RuntimeError (lock not held).
+---@param n? integer
+function Condition:notify(n) end
+---Raises RuntimeError (lock not held).
+function Condition:notify_all() end
+
+---@class Queue
+local Queue = {}
+---Raises CancelledError.
+---@async
+---@param v any
+function Queue:put(v) end
+---Raises CancelledError.
+---@async
+---@return any
+function Queue:get() end
+---Raises QueueFull.
+---@param v any
+function Queue:put_nowait(v) end
+---Raises QueueEmpty.
+---@return any
+function Queue:get_nowait() end
+---@return integer
+function Queue:size() end
+---@return boolean
+function Queue:empty() end
+---@return boolean
+function Queue:full() end
+---Raises ValueError when called more times than items were put.
+function Queue:task_done() end
+---Raises CancelledError.
+---@async
+function Queue:join() end
+
+---@class Stream A TCP connection.
+local Stream = {}
+---Read up to n bytes (or what is available); nil at end of stream. Raises CancelledError, RuntimeError (I/O error).
+---@async
+---@param n? integer
+---@return string?
+function Stream:read(n) end
+---Raises CancelledError, RuntimeError (I/O error).
+---@async
+---@return string?
+function Stream:read_line() end
+---Raises CancelledError, RuntimeError (I/O error).
+---@async
+---@param s string
+function Stream:write(s) end
+function Stream:close() end
+
+---@class Server A TCP listener.
+---@field port integer
+local Server = {}
+function Server:close() end
+
+---@class asched.Stat
+---@field size integer
+---@field type "file"|"directory"|"link"|"other"
+---@field mode integer
+---@field mtime number
+
+---@class asched.ProcessResult
+---@field code integer?
+---@field signal integer?
+---@field stdout string
+---@field stderr string
+
+---@class asched.HttpResponse
+---@field status integer
+---@field headers table<string, string> Lowercased header names.
+---@field body string
+
+---@class asched.RunOptions
+---@field virtual_time? boolean
+---@field seed? integer
+---@field debug? boolean
+---@field timeline? boolean
+---@field trace? boolean
+
+---Run fn as the main task on a loop. Raises RuntimeError if a loop is running, DeadlockError, fn's error.
+---@param fn function|asched.RunOptions
+---@return any ...
+function asched.run(fn, ...) end
+
+---Spawn a task (starts on a later loop step). No errors.
+---@param fn function
+---@return Task
+function asched.spawn(fn, ...) end
+
+---Alias of spawn. No errors.
+---@param fn function
+---@return Task
+function asched.create_task(fn, ...) end
+
+---Wait for a task. Raises the task's error, CancelledError, RuntimeError.
+---@async
+---@param task Task
+---@return any ...
+function asched.await(task) end
+
+---@return Task?
+function asched.current_task() end
+
+---@return Task[]
+function asched.all_tasks() end
+
+---Sleep; raises CancelledError.
+---@async
+---@param seconds number
+---@param value? any
+---@return any
+function asched.sleep(seconds, value) end
+
+---@return number
+function asched.now() end
+
+---Raises the first item error, CancelledError.
+---@async
+---@param list (Task|function)[]
+---@param opts? {return_exceptions: boolean?}
+---@return table
+function asched.gather(list, opts) end
+
+---Iterator; each call suspends. Raises TimeoutError, CancelledError.
+---@param list (Task|function)[]
+---@param opts? {timeout: number?}
+---@return async fun(): Task
+function asched.as_completed(list, opts) end
+
+---Raises CancelledError (never TimeoutError).
+---@async
+---@param list (Task|function)[]
+---@param opts? {timeout: number?, return_when: "all_completed"|"first_completed"|"first_exception"?}
+---@return Task[] done
+---@return Task[] pending
+function asched.wait(list, opts) end
+
+---Raises TimeoutError, CancelledError, the item's error.
+---@async
+---@param item Task|function
+---@param timeout number?
+---@return any ...
+function asched.wait_for(item, timeout) end
+
+---Raises TimeoutError, CancelledError, fn's error.
+---@async
+---@param seconds number?
+---@param fn function
+---@return any ...
+function asched.timeout(seconds, fn, ...) end
+
+---Raises CancelledError, the item's error.
+---@async
+---@param item Task|function
+---@return any ...
+function asched.shield(item) end
+
+---Raises argument error for bad n.
+---@param n integer
+---@return Semaphore
+function asched.semaphore(n) end
+
+---Raises argument error for bad n.
+---@param n integer
+---@return BoundedSemaphore
+function asched.bounded_semaphore(n) end
+
+---@return Lock
+function asched.lock() end
+
+---@return Event
+function asched.event() end
+
+---@param lock? Lock
+---@return Condition
+function asched.condition(lock) end
+
+---@param maxsize? integer
+---@return Queue
+function asched.queue(maxsize) end
+
+---Run fn on the thread pool. Raises CancelledError, fn's error message, argument errors.
+---@async
+---@param fn function
+---@return any ...
+function asched.to_thread(fn, ...) end
+
+---Get or set debug mode. No errors.
+---@param on? boolean
+---@return boolean
+function asched.debug(on) end
+
+asched.fs = {}
+
+---Raises RuntimeError (I/O error), CancelledError.
+---@async
+---@param path string
+---@return string
+function asched.fs.read_file(path) end
+
+---Raises RuntimeError (I/O error), CancelledError.
+---@async
+---@param path string
+---@param data string
+function asched.fs.write_file(path, data) end
+
+---Raises RuntimeError (I/O error), CancelledError.
+---@async
+---@param path string
+---@return asched.Stat
+function asched.fs.stat(path) end
+
+---Raises RuntimeError (I/O error), CancelledError.
+---@async
+---@param path string
+---@return string[]
+function asched.fs.list_dir(path) end
+
+asched.process = {}
+
+---Run argv (no shell). Raises RuntimeError, TimeoutError, CancelledError.
+---@async
+---@param argv string[]
+---@param opts? {stdin: string?, cwd: string?, env: table?, timeout: number?}
+---@return asched.ProcessResult
+function asched.process.run(argv, opts) end
+
+asched.tcp = {}
+
+---Raises RuntimeError (connection error), CancelledError.
+---@async
+---@param host string
+---@param port integer
+---@return Stream
+function asched.tcp.connect(host, port) end
+
+---Raises RuntimeError (bind/listen error).
+---@param host string?
+---@param port integer
+---@param handler async fun(stream: Stream)
+---@return Server
+function asched.tcp.listen(host, port, handler) end
+
+asched.http = {}
+
+---Raises RuntimeError, TimeoutError, CancelledError.
+---@async
+---@param req {method: string?, url: string, headers: table?, body: string?, timeout: number?}
+---@return asched.HttpResponse
+function asched.http.request(req) end
+
+---Raises RuntimeError, TimeoutError, CancelledError.
+---@async
+---@param url string
+---@param opts? table
+---@return asched.HttpResponse
+function asched.http.get(url, opts) end
+
+---Raises RuntimeError, TimeoutError, CancelledError.
+---@async
+---@param url string
+---@param body string
+---@param opts? table
+---@return asched.HttpResponse
+function asched.http.post(url, body, opts) end
+
+return asched
