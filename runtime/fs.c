@@ -141,10 +141,10 @@ static void abort_job(as_io_op *op) {
   uv_cancel((uv_req_t *)&((fs_job *)op)->req);   /* fails harmlessly once it runs */
 }
 
-static const as_io_op_type READ_TYPE = {"reading a file", abort_job, release};
-static const as_io_op_type WRITE_TYPE = {"writing a file", abort_job, release};
-static const as_io_op_type STAT_TYPE = {"reading a file's status", abort_job, release};
-static const as_io_op_type LIST_TYPE = {"listing a directory", abort_job, release};
+static const as_io_op_type READ_TYPE = {"reading a file", abort_job, release, "io"};
+static const as_io_op_type WRITE_TYPE = {"writing a file", abort_job, release, "io"};
+static const as_io_op_type STAT_TYPE = {"reading a file's status", abort_job, release, "io"};
+static const as_io_op_type LIST_TYPE = {"listing a directory", abort_job, release, "io"};
 
 static const char *type_name_of(mode_t mode) {
   if (S_ISREG(mode)) return "file";

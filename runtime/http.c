@@ -115,7 +115,7 @@ static void abort_transfer(as_io_op *op) {
   if (op->caller == NULL) as__io_op_finish(op);
 }
 
-static const as_io_op_type TRANSFER_TYPE = {"an HTTP request", abort_transfer, release};
+static const as_io_op_type TRANSFER_TYPE = {"an HTTP request", abort_transfer, release, "io"};
 
 /* Wakes the waiters of every finished transfer. */
 static void check_done(as_http *h) {

@@ -1,5 +1,5 @@
-/* io_op.h -- an I/O operation a task waits for: a file-system job on the
- * libuv pool, a child process. The operation may outlive its waiter: a task
+/* io_op.h -- an operation a task waits for: a to_thread job, a file-system
+ * job on the libuv pool, a child process, a socket or HTTP transfer. The operation may outlive its waiter: a task
  * cancelled while it runs lets go of it at once (the operation is aborted
  * where it can be: a queued job unqueued, a process killed), and the
  * operation frees itself when libuv is done with it. While one is pending,
@@ -17,6 +17,7 @@ typedef struct as_io_op_type {
   const char *what;               /* "reading a file": for :tasks and deadlocks */
   void (*abort)(as_io_op *op);    /* the waiter is gone: stop early (or NULL) */
   void (*release)(as_io_op *op);  /* done and unwaited: free it */
+  const char *timeline;           /* its state in --timeline: "io", "thread" */
 } as_io_op_type;
 
 struct as_io_op {

@@ -53,9 +53,8 @@ static void on_closed(uv_handle_t *h) {
   if (--c->open_handles == 0) as__io_op_finish(&c->op);
 }
 
-static void close_handle(child *c, uv_handle_t *h) {
+static void close_handle(uv_handle_t *h) {
   if (!uv_is_closing(h)) uv_close(h, on_closed);
-  (void)c;
 }
 
 static void on_exit(uv_process_t *p, int64_t code, int signal) {
@@ -63,7 +62,7 @@ static void on_exit(uv_process_t *p, int64_t code, int signal) {
   c->exited = 1;
   c->code = code;
   c->signal = signal;
-  close_handle(c, (uv_handle_t *)p);
+  close_handle((uv_handle_t *)p);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
@@ -91,13 +90,13 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   }
   if (n == 0) return;
   if (n != UV_EOF) o->owner->failed = 1;
-  close_handle(o->owner, (uv_handle_t *)s);
+  close_handle((uv_handle_t *)s);
 }
 
 static void on_written(uv_write_t *req, int status) {
   child *c = req->data;
   (void)status;                 /* a child that does not read its input: EPIPE */
-  close_handle(c, (uv_handle_t *)&c->in);
+  close_handle((uv_handle_t *)&c->in);
 }
 
 
@@ -106,12 +105,12 @@ static void on_written(uv_write_t *req, int status) {
 static void abort_child(as_io_op *op) {
   child *c = (child *)op;
   if (!c->exited && c->process.pid > 0) uv_process_kill(&c->process, SIGKILL);
-  close_handle(c, (uv_handle_t *)&c->out.pipe);
-  close_handle(c, (uv_handle_t *)&c->err.pipe);
-  if (c->input) close_handle(c, (uv_handle_t *)&c->in);
+  close_handle((uv_handle_t *)&c->out.pipe);
+  close_handle((uv_handle_t *)&c->err.pipe);
+  if (c->input) close_handle((uv_handle_t *)&c->in);
 }
 
-static const as_io_op_type CHILD_TYPE = {"waiting for a process", abort_child, release};
+static const as_io_op_type CHILD_TYPE = {"waiting for a process", abort_child, release, "io"};
 
 static void push_output(lua_State *L, const output *o, const char *field) {
   lua_pushlstring(L, o->data ? o->data : "", o->size);
@@ -243,9 +242,9 @@ int as__process_run(lua_State *L) {
     /* Nothing started: close the pipes; the child frees itself after. */
     c->op.caller = NULL;
     c->exited = 1;                     /* nothing to kill */
-    close_handle(c, (uv_handle_t *)&c->out.pipe);
-    close_handle(c, (uv_handle_t *)&c->err.pipe);
-    if (input) close_handle(c, (uv_handle_t *)&c->in);
+    close_handle((uv_handle_t *)&c->out.pipe);
+    close_handle((uv_handle_t *)&c->err.pipe);
+    if (input) close_handle((uv_handle_t *)&c->in);
     c->open_handles++;                 /* a failed spawn's handle is closed too */
     uv_close((uv_handle_t *)&c->process, on_closed);
     return as__error_raise(L, "IOError", "process.run: %s: %s", args[0], uv_strerror(status));
@@ -257,7 +256,7 @@ int as__process_run(lua_State *L) {
     uv_buf_t buf = uv_buf_init(c->input, (unsigned)input_size);
     c->write_req.data = c;
     if (uv_write(&c->write_req, (uv_stream_t *)&c->in, &buf, 1, on_written) != 0)
-      close_handle(c, (uv_handle_t *)&c->in);
+      close_handle((uv_handle_t *)&c->in);
   }
   return as__io_op_wait(L, &c->op, t, run_resumed);
 }
@@ -268,6 +267,6 @@ void as__process_close_all(as_loop *loop) {
   for (n = loop->children.next; n != &loop->children; n = n->next) {
     child *c = as_container_of(n, child, node);
     abort_child(&c->op);
-    close_handle(c, (uv_handle_t *)&c->process);   /* on_exit will not come */
+    close_handle((uv_handle_t *)&c->process);   /* on_exit will not come */
   }
 }

@@ -14,21 +14,6 @@ static uint64_t elapsed_ms(const as_slow_watch *w) {
   return (uv_hrtime() - w->start_ns) / 1000000u;
 }
 
-/* Pushes "file:line" of the innermost Lua function of `co` at or below `level`,
- * or nil when it has none (a finished coroutine). */
-static void push_lua_line(lua_State *co, int level) {
-  lua_Debug ar;
-  for (; lua_getstack(co, level, &ar); level++) {
-    lua_getinfo(co, "Sl", &ar);
-    if (ar.currentline > 0) {
-      lua_pushfstring(co, "%s:%d", ar.short_src, ar.currentline);
-      return;
-    }
-  }
-  lua_pushnil(co);
-}
-
-/* Prints "asched: warning: <task> <what> ..." and, if given, a traceback. */
 static void report(lua_State *co, as_loop *loop, as_task *t, const char *what,
                    const char *traceback) {
   as__task_push(co, loop, t);
@@ -47,7 +32,7 @@ static void slow_task_hook(lua_State *co, lua_Debug *ar) {
   w = &loop->slow_watch;
   if (!loop->debug || !w->watching || w->reported || uv_hrtime() - w->start_ns <= LIMIT_NS) return;
   w->reported = 1;
-  push_lua_line(co, 0);
+  as__task_push_where(co, co);
   lua_pushfstring(co, "has run %d ms without suspending, now at %s",
                   (int)elapsed_ms(w), lua_tostring(co, -1));
   luaL_traceback(co, co, NULL, 0);
@@ -73,10 +58,10 @@ void as__slow_task_end(as_loop *loop, as_task *t, lua_State *co, int status) {
   if (status == LUA_OK) {
     lua_pushfstring(co, "ran %d ms without suspending until it returned", (int)elapsed_ms(w));
   } else {
-    push_lua_line(co, 0);
+    as__task_push_where(co, co);
     lua_pushfstring(co, "ran %d ms without suspending, until %s at %s",
                     (int)elapsed_ms(w), status == LUA_YIELD ? "it suspended" : "it failed",
-                    lua_isnil(co, -1) ? "?" : lua_tostring(co, -1));
+                    lua_tostring(co, -1));
   }
   report(co, loop, t, lua_tostring(co, -1), NULL);
   lua_pop(co, status == LUA_OK ? 1 : 2);

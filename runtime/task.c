@@ -51,14 +51,11 @@ void as__task_push(lua_State *L, as_loop *loop, as_task *t) {
 
 /* ---- spawning ---- */
 
-static void push_where(lua_State *L, lua_State *co);
-
 /* Debug mode: remembers the user's line that spawned the Task on top of L. */
-static void note_spawn_site(lua_State *L, as_loop *loop, as_task *t) {
-  (void)t;
+static void note_spawn_site(lua_State *L, as_loop *loop) {
   as__loop_push_table(L, loop->spawn_sites_ref);
   lua_pushvalue(L, -2);
-  push_where(L, L);
+  as__task_push_where(L, L);
   lua_rawset(L, -3);
   lua_pop(L, 1);
 }
@@ -91,7 +88,7 @@ as_task *as__task_spawn(lua_State *L, as_loop *loop, int fidx, int nargs) {
   as_list_init(&t->waiters);
   as_list_init(&t->link.waiter.node);
   anchor(L, loop, t);
-  if (loop->debug) note_spawn_site(L, loop, t);
+  if (loop->debug) note_spawn_site(L, loop);
   as__loop_push_ready(loop, t);
   return t;
 }
@@ -430,8 +427,7 @@ static const char *timeline_wait_state(const as_task *t) {
     case AS_WAIT_TASK:
     case AS_WAIT_SET: return "awaiting";
     case AS_WAIT_QUEUE: return as__waitq_label(t->wait_on);
-    case AS_WAIT_THREAD: return "thread";
-    case AS_WAIT_IO: return "io";
+    case AS_WAIT_IO: return ((const as_io_op *)t->wait_on)->type->timeline;
     default: return "ready";
   }
 }
@@ -514,9 +510,7 @@ void as__task_push_name(lua_State *L, int idx, as_task *t) {
   lua_pushfstring(L, "task-%d", (int)t->id);
 }
 
-/* Pushes "file:line" of the innermost Lua function of a suspended coroutine
- * that is the user's: asched's own chunks (named "=[asched ...]") are skipped. */
-static void push_where(lua_State *L, lua_State *co) {
+void as__task_push_where(lua_State *L, lua_State *co) {
   lua_Debug ar;
   int level;
   for (level = 0; lua_getstack(co, level, &ar); level++) {
@@ -543,9 +537,6 @@ void as__task_push_wait_description(lua_State *L, as_loop *loop, as_task *t) {
       snprintf(what, sizeof what, "waiting on %s", lua_tostring(L, -1));
       lua_pop(L, 1);
       break;
-    case AS_WAIT_THREAD:
-      snprintf(what, sizeof what, "waiting for a thread");
-      break;
     case AS_WAIT_IO:
       snprintf(what, sizeof what, "%s", ((as_io_op *)t->wait_on)->type->what);
       break;
@@ -566,7 +557,7 @@ void as__task_push_wait_description(lua_State *L, as_loop *loop, as_task *t) {
     lua_pushstring(L, what);
     return;
   }
-  push_where(L, t->co);
+  as__task_push_where(L, t->co);
   lua_pushfstring(L, "%s at %s", what, lua_tostring(L, -1));
   lua_remove(L, -2);
 }

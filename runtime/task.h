@@ -43,7 +43,6 @@ typedef enum as_wait_kind {
   AS_WAIT_TASK,    /* awaiting `wait_on`, another task */
   AS_WAIT_SET,     /* waiting on `wait_on`, a wait set (gather, wait, ...) */
   AS_WAIT_QUEUE,   /* queued in `wait_on`, a wait queue (semaphore, lock, ...) */
-  AS_WAIT_THREAD,  /* waiting for `wait_on`, a to_thread job */
   AS_WAIT_IO,      /* waiting for `wait_on`, an as_io_op (io_op.h) */
   AS_WAIT_FOREVER  /* a sleep too long for the clock: only a cancel ends it */
 } as_wait_kind;
@@ -137,6 +136,10 @@ void as__task_push_name(lua_State *L, int idx, as_task *t);
 /* For a done task at index `idx`: pushes its results and returns how many, or
  * raises its error (marking it retrieved) or its CancelledError. */
 int as__task_push_results(lua_State *L, int idx, as_task *t);
+
+/* Pushes "file:line" of the innermost Lua function of coroutine `co` that is
+ * the user's (asched's own chunks, "=[asched ...]", are skipped), or "?". */
+void as__task_push_where(lua_State *L, lua_State *co);
 
 /* Pushes "file:line" where the Task at `idx` was spawned (recorded in debug
  * mode only), or nil. */

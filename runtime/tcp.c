@@ -128,7 +128,7 @@ static void read_wait_abort(as_io_op *op) {
   }
 }
 
-static const as_io_op_type READ_TYPE = {"reading from a socket", read_wait_abort, read_wait_release};
+static const as_io_op_type READ_TYPE = {"reading from a socket", read_wait_abort, read_wait_release, "io"};
 
 static stream *check_stream(lua_State *L) { return luaL_checkudata(L, 1, STREAM); }
 
@@ -142,8 +142,6 @@ static conn *check_open(lua_State *L, const char *fname) {
 static int raise_io(lua_State *L, const char *fname, int error) {
   return as__error_raise(L, "IOError", "%s: %s", fname, uv_strerror(error));
 }
-
-typedef int (*try_read_fn)(lua_State *L, conn *c, int done);
 
 /* Suspends until data, end of stream or an error arrive; `k` tries again. */
 static int wait_for_data(lua_State *L, conn *c, lua_KFunction k) {
@@ -263,7 +261,7 @@ static void on_written(uv_write_t *req, int status) {
 static void write_release(as_io_op *op) { free(op); }
 
 /* A cancelled writer: the bytes already handed to libuv go out anyway. */
-static const as_io_op_type WRITE_TYPE = {"writing to a socket", NULL, write_release};
+static const as_io_op_type WRITE_TYPE = {"writing to a socket", NULL, write_release, "io"};
 
 static int write_resumed(lua_State *L, int status, lua_KContext ctx) {
   write_op *w = (write_op *)ctx;
@@ -359,7 +357,7 @@ static void connect_abort(as_io_op *op) {
   k->c = NULL;
 }
 
-static const as_io_op_type CONNECT_TYPE = {"connecting", connect_abort, connect_release};
+static const as_io_op_type CONNECT_TYPE = {"connecting", connect_abort, connect_release, "io"};
 
 static void on_connected(uv_connect_t *req, int status) {
   connect_op *k = req->data;

@@ -7,8 +7,9 @@
  * arguments into the job, queues it with uv_queue_work and suspends. A pool
  * thread runs it in a worker state and serialises the results or the error.
  * Back on the loop thread, after_work wakes the caller, whose continuation
- * reads the results and frees the job. A caller cancelled first lets go of
- * the job (caller = NULL) and after_work frees it: the result is dropped.
+ * reads the results and frees the job. A job is an io_op (io_op.h): a caller
+ * cancelled first lets go of it, and it is freed when the worker is done:
+ * the result is dropped.
  * While a job is queued or running libuv's loop is alive, so the virtual
  * clock holds and a run's end waits for it (close_loop runs libuv dry). */
 #include "threads.h"
@@ -20,6 +21,7 @@
 #include <uv.h>
 
 #include "errors.h"
+#include "io_op.h"
 #include "loop.h"
 
 #define MAX_DEPTH 100   /* nesting of copied tables */
@@ -328,15 +330,12 @@ void as__threads_close(as_loop *loop) {
 /* ---- jobs ---- */
 
 typedef struct job {
+  as_io_op op;           /* the caller's wait; op.loop is the job's loop */
   uv_work_t req;
-  as_loop *loop;
-  as_task *caller;       /* NULL once the caller let go (it was cancelled) */
-  int caller_ref;        /* registry reference keeping the caller's Task alive */
   buffer function;       /* lua_dump of the function */
   buffer values;         /* the arguments, then the results or the error value */
   buffer traceback;      /* where the error was raised in the worker */
   int failed;
-  int done;
 } job;
 
 static void free_job(job *j) {
@@ -427,7 +426,7 @@ static int run_in_worker(lua_State *W) {
 
 static void work(uv_work_t *req) {
   job *j = req->data;
-  as_workers *w = j->loop->workers;
+  as_workers *w = j->op.loop->workers;
   lua_State *W = take_worker(w);
   if (W == NULL) {
     static const char message[] = "to_thread: cannot create a worker Lua state: not enough memory";
@@ -445,34 +444,20 @@ static void work(uv_work_t *req) {
 
 /* On the loop thread, when the worker is done. */
 static void after_work(uv_work_t *req, int status) {
-  job *j = req->data;
-  as_loop *loop = j->loop;
   (void)status;
-  j->done = 1;
-  if (j->caller != NULL && j->caller->state != AS_TASK_DONE) {
-    as__task_wake(loop, j->caller);
-    return;
-  }
-  /* Nobody waits for it any more (cancelled, or abandoned at the run's end). */
-  if (j->caller != NULL) luaL_unref(loop->L, LUA_REGISTRYINDEX, j->caller_ref);
-  free_job(j);
+  as__io_op_finish(&((job *)req->data)->op);
 }
 
-static void let_go(lua_State *L, job *j) {
-  luaL_unref(L, LUA_REGISTRYINDEX, j->caller_ref);
-  j->caller = NULL;
-  if (j->done) free_job(j);
-}
+static void release_job(as_io_op *op) { free_job((job *)op); }
+
+/* A thread cannot be stopped: a job nobody waits for runs to its end. */
+static const as_io_op_type JOB_TYPE = {"waiting for a thread", NULL, release_job, "thread"};
 
 static int to_thread_resumed(lua_State *L, int status, lua_KContext ctx) {
   job *j = (job *)ctx;
-  as_task *t = j->caller;
   int n;
   (void)status;
-  if (as__task_take_raise(L, as__loop(L), t)) {
-    let_go(L, j);       /* the thread runs on; its result will be dropped */
-    return lua_error(L);
-  }
+  if (as__io_op_cancelled(L, &j->op)) return lua_error(L);  /* the thread runs on */
   if (j->failed) {
     /* The thread's error value, with the thread's traceback: appended to a
      * string, or as the field `traceback` of a table that has none. */
@@ -492,12 +477,12 @@ static int to_thread_resumed(lua_State *L, int status, lua_KContext ctx) {
         lua_settop(L, 1);
       }
     }
-    let_go(L, j);
+    as__io_op_let_go(L, &j->op);
     return lua_error(L);
   }
   lua_settop(L, 0);
   n = read_values(L, &j->values);
-  let_go(L, j);
+  as__io_op_let_go(L, &j->op);
   return n;
 }
 
@@ -551,18 +536,13 @@ static int l_to_thread(lua_State *L) {
     lua_concat(L, 2);
     return lua_error(L);
   }
-  j->loop = loop;
+  as__io_op_init(&j->op, &JOB_TYPE, loop);
   j->req.data = j;
   if (uv_queue_work(&loop->uv, &j->req, work, after_work) != 0) {
     free_job(j);
     return luaL_error(L, "to_thread: cannot queue work");
   }
-  as__task_push(L, loop, t);
-  j->caller_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  j->caller = t;
-  t->wait_kind = AS_WAIT_THREAD;
-  t->wait_on = j;
-  return as__task_suspend(L, as__loop(L), t, to_thread_resumed, (lua_KContext)j);
+  return as__io_op_wait(L, &j->op, t, to_thread_resumed);
 }
 
 void as__open_threads(lua_State *L) {
