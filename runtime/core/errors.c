@@ -5,10 +5,14 @@
 #include <lauxlib.h>
 #include <string.h>
 
+/* __tostring: "name: message"; a field that is not a string reads as absent. */
 static int error_tostring(lua_State *L) {
+  const char *name, *message;
   lua_getfield(L, 1, "name");
   lua_getfield(L, 1, "message");
-  lua_pushfstring(L, "%s: %s", luaL_optstring(L, -2, "Error"), luaL_optstring(L, -1, ""));
+  name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "Error";
+  message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+  lua_pushfstring(L, "%s: %s", name, message);
   return 1;
 }
 

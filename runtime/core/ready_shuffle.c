@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "vec.h"
+
 void as_ready_shuffle_init(as_ready_shuffle *s, uint64_t seed) {
   s->state = seed;
   s->nodes = NULL;
@@ -18,14 +20,9 @@ static uint64_t next_random(as_ready_shuffle *s) {
 }
 
 static int reserve(as_ready_shuffle *s, size_t n) {
-  as_list **grown;
-  size_t capacity = s->capacity ? s->capacity : 16;
-  if (n <= s->capacity) return 0;
-  while (capacity < n) capacity *= 2;
-  grown = realloc(s->nodes, capacity * sizeof *grown);
+  as_list **grown = as_vec_grow(s->nodes, &s->capacity, n, sizeof *grown);
   if (grown == NULL) return -1;
   s->nodes = grown;
-  s->capacity = capacity;
   return 0;
 }
 

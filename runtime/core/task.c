@@ -1,19 +1,19 @@
 /* task.c -- the task lifecycle: spawn, the one call to lua_resume, suspension,
- * wake-ups, cancellation and finishing. Never blocks; never touches libuv. */
+ * wake-ups, cancellation and finishing; and the scheduler's own waits (yield,
+ * sleep, await). Never blocks; never touches libuv; knows other waits only
+ * through their as_wait_type. */
 #include "task.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "errors.h"
-#include "io_op.h"
 #include "loop.h"
-#include "scope.h"
-#include "waitq.h"
-#include "waitset.h"
 
 #define FAILURE_METATABLE "asched.TaskFailure"
+#define NAMES_KEY "asched.names"   /* registry: Task -> assigned name (weak keys) */
 
 /* ---- anchoring: loop->anchors holds every pending task, densely from 1 ---- */
 
@@ -48,6 +48,34 @@ void as__task_push(lua_State *L, as_loop *loop, as_task *t) {
   lua_remove(L, -2);
 }
 
+static int by_id(const void *a, const void *b) {
+  uint32_t x = (*(as_task *const *)a)->id, y = (*(as_task *const *)b)->id;
+  return (x > y) - (x < y);
+}
+
+as_task **as__task_pending(lua_State *L, as_loop *loop, int32_t *count) {
+  as_task **list;
+  int32_t i, n = loop->live_tasks;
+  *count = n;
+  if (n == 0) return NULL;
+  list = malloc(sizeof *list * (size_t)n);
+  if (list == NULL) luaL_error(L, "not enough memory");
+  as__loop_push_table(L, loop->anchors_ref);
+  for (i = 0; i < n; i++) {
+    lua_rawgeti(L, -1, i + 1);
+    list[i] = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  qsort(list, (size_t)n, sizeof *list, by_id);
+  return list;
+}
+
+void as__task_ready(as_loop *loop, as_task *t) {
+  t->flags |= AS_TASK_IN_READY;
+  as_ready_push(&loop->ready, &t->link.waiter.node);
+  if (!as_list_empty(&loop->observers)) as__loop_notify_state(loop, t, "ready");
+}
 
 /* ---- spawning ---- */
 
@@ -89,7 +117,7 @@ as_task *as__task_spawn(lua_State *L, as_loop *loop, int fidx, int nargs) {
   as_list_init(&t->link.waiter.node);
   anchor(L, loop, t);
   if (loop->debug) note_spawn_site(L, loop);
-  as__loop_push_ready(loop, t);
+  as__task_ready(loop, t);
   return t;
 }
 
@@ -131,6 +159,31 @@ void as__task_check_raise(lua_State *L, as_loop *loop, as_task *t) {
   if (as__task_take_raise(L, loop, t)) lua_error(L);
 }
 
+void as__task_push_pending_raise(lua_State *L, as_loop *loop, as_task *t) {
+  if (!(t->flags & AS_TASK_PENDING_RAISE)) {
+    lua_pushnil(L);
+    return;
+  }
+  as__loop_push_table(L, loop->raises_ref);
+  lua_rawgetp(L, -1, t);
+  lua_remove(L, -2);
+}
+
+int as__task_withdraw_raise(lua_State *L, as_loop *loop, as_task *t, int idx) {
+  int same;
+  idx = lua_absindex(L, idx);
+  as__task_push_pending_raise(L, loop, t);
+  same = !lua_isnil(L, -1) && lua_rawequal(L, -1, idx);
+  lua_pop(L, 1);
+  if (!same) return 0;
+  as__loop_push_table(L, loop->raises_ref);
+  lua_pushnil(L);
+  lua_rawsetp(L, -2, t);
+  lua_pop(L, 1);
+  t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED);
+  return 1;
+}
+
 void as__task_grant(lua_State *L, as_loop *loop, as_task *t) {
   lua_State *co = t->co;
   if (!lua_checkstack(co, 1)) luaL_error(L, "stack overflow handing a value to a task");
@@ -149,14 +202,14 @@ static void detach(as_loop *loop, as_task *t) {
   } else {
     as_list_remove(&t->link.waiter.node);
   }
-  t->wait_kind = AS_WAIT_NONE;
+  t->wait = NULL;
   t->wait_on = NULL;
 }
 
 void as__task_wake(as_loop *loop, as_task *t) {
   if (t->state != AS_TASK_SUSPENDED || (t->flags & AS_TASK_IN_READY)) return;
   detach(loop, t);
-  as__loop_push_ready(loop, t);
+  as__task_ready(loop, t);
 }
 
 void as__task_raise(lua_State *L, as_loop *loop, as_task *t) {
@@ -168,12 +221,93 @@ void as__task_raise(lua_State *L, as_loop *loop, as_task *t) {
   as__task_wake(loop, t);
 }
 
+/* ---- the scheduler's own waits ---- */
+
+static void describe_ready(lua_State *L, as_loop *loop, const as_task *t) {
+  (void)loop;
+  (void)t;
+  lua_pushliteral(L, "ready");
+}
+
+static void describe_sleep(lua_State *L, as_loop *loop, const as_task *t) {
+  char what[64];
+  (void)loop;
+  snprintf(what, sizeof what, "sleeping until %.3f s", t->link.timer.deadline / 1e9);
+  lua_pushstring(L, what);
+}
+
+static void describe_forever(lua_State *L, as_loop *loop, const as_task *t) {
+  (void)loop;
+  (void)t;
+  lua_pushliteral(L, "sleeping forever");
+}
+
+static void describe_await(lua_State *L, as_loop *loop, const as_task *t) {
+  as_task *target = t->wait_on;
+  as__task_push(L, loop, target);
+  as__task_push_name(L, -1, target);
+  lua_pushfstring(L, "awaiting %s", lua_tostring(L, -1));
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+static int await_holders(const as_task *t, uint32_t *ids, int max, lua_Integer *more) {
+  *more = 0;
+  if (max < 1) return 0;
+  ids[0] = ((const as_task *)t->wait_on)->id;
+  return 1;
+}
+
+static const as_wait_type yield_wait = {.timeline = "ready", .describe = describe_ready};
+static const as_wait_type sleep_wait = {.timeline = "sleeping", .describe = describe_sleep};
+static const as_wait_type forever_wait = {.timeline = "sleeping", .describe = describe_forever};
+static const as_wait_type await_wait = {.timeline = "awaiting", .describe = describe_await,
+                                        .holders = await_holders};
+
+int as__task_yield(lua_State *L, as_loop *loop, as_task *t, lua_KFunction k, lua_KContext ctx) {
+  as__task_set_wait(t, &yield_wait, NULL);
+  as__task_ready(loop, t);
+  return as__task_suspend(L, loop, t, k, ctx);
+}
+
+void as__task_set_timer(as_loop *loop, as_task *t, uint64_t deadline) {
+  as_timer_wheel_insert(&loop->timers, &t->link.timer, deadline, loop->timer_seq++);
+  t->flags |= AS_TASK_IN_TIMERS;
+}
+
+int as__task_sleep(lua_State *L, as_loop *loop, as_task *t, uint64_t duration,
+                   lua_KFunction k, lua_KContext ctx) {
+  if (duration == AS_NEVER) {
+    as__task_set_wait(t, &forever_wait, NULL);   /* only a cancellation ends it */
+  } else {
+    as__task_set_wait(t, &sleep_wait, NULL);
+    as__task_set_timer(loop, t, as__loop_now(loop) + duration);
+  }
+  return as__task_suspend(L, loop, t, k, ctx);
+}
+
+/* The awaited task finished: the awaiting task, whose link.waiter `w` is, runs. */
+static void await_done(lua_State *L, as_loop *loop, as_waiter *w, as_task *finished, int task) {
+  (void)L;
+  (void)finished;
+  (void)task;
+  as__task_wake(loop, as_container_of(w, as_task, link.waiter));
+}
+
+int as__task_await(lua_State *L, as_loop *loop, as_task *self, as_task *target,
+                   lua_KFunction k, lua_KContext ctx) {
+  as__task_set_wait(self, &await_wait, target);
+  self->link.waiter.done = await_done;
+  as_list_push_back(&target->waiters, &self->link.waiter.node);
+  return as__task_suspend(L, loop, self, k, ctx);
+}
+
 int as__task_cancel(lua_State *L, as_loop *loop, as_task *t) {
   int requested = t->state != AS_TASK_DONE;
   /* As in asyncio, cancelling a task cancels the task it awaits, and so on
    * down the chain. Waking a task clears what it awaits, so a cycle ends. */
   while (t != NULL && t->state != AS_TASK_DONE) {
-    as_task *awaited = t->wait_kind == AS_WAIT_TASK ? t->wait_on : NULL;
+    as_task *awaited = t->wait == &await_wait ? t->wait_on : NULL;
     t->flags |= AS_TASK_CANCEL_REQUESTED;
     lua_pushvalue(L, -1);
     as__task_raise(L, loop, t);
@@ -188,30 +322,27 @@ int as__task_cancel(lua_State *L, as_loop *loop, as_task *t) {
 /* Common end of every task; the Task is on top of L, its results or error
  * already in its user value. Pops the Task. */
 static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outcome) {
+  static const char *const ends[] = {"", "done", "failed", "cancelled"};
   as_list *n;
+  int task = lua_gettop(L);
   t->state = AS_TASK_DONE;
   t->outcome = (uint8_t)outcome;
-  if (loop->timeline) {
-    static const char *const ends[] = {"", "done", "failed", "cancelled"};
-    as__timeline_record(loop, t, ends[outcome]);
-    as__timeline_note_name(L, loop, t);
-  }
+  as__loop_notify_state(loop, t, ends[outcome]);
   t->co = NULL;
-  t->wait_kind = AS_WAIT_NONE;
+  t->wait = NULL;
+  t->wait_on = NULL;
   if (t->flags & AS_TASK_PENDING_RAISE) {
     as__loop_push_table(L, loop->raises_ref);
     lua_pushnil(L);
     lua_rawsetp(L, -2, t);
     lua_pop(L, 1);
   }
-  t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED);
-  if (t->flags & AS_TASK_IN_SCOPE) as__scope_task_done(L, loop, t);
+  t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED | AS_TASK_TRACE_CANCEL);
   loop->finishing = t;
   while ((n = as_list_first(&t->waiters)) != NULL) {
     as_waiter *w = as_container_of(n, as_waiter, node);
     as_list_remove(n);
-    if (w->kind == AS_WAITER_TASK) as__task_wake(loop, as_container_of(w, as_task, link.waiter));
-    else as__waitset_member_done(L, lua_gettop(L), loop, w, t);
+    w->done(L, loop, w, t, task);
   }
   loop->finishing = NULL;
   if (t->flags & AS_TASK_HAS_CALLBACKS) {
@@ -222,7 +353,7 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
     count = (int)lua_rawlen(L, -1);
     for (i = 1; i <= count; i++) {
       lua_rawgeti(L, -1, i);
-      as__loop_queue_callback(loop, L, -4);
+      as__loop_queue_callback(loop, L, task);
     }
     lua_pop(L, 1);
     lua_pushnil(L);
@@ -230,15 +361,13 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
     lua_pop(L, 1);
   }
   unanchor(L, loop, t);
-  lua_pop(L, 1);
+  lua_settop(L, task - 1);
 }
 
 /* Finishes `t` as cancelled by the CancelledError waiting in loop->raises. */
 static void finish_cancelled_unstarted(lua_State *L, as_loop *loop, as_task *t) {
   as__task_push(L, loop, t);
-  as__loop_push_table(L, loop->raises_ref);
-  lua_rawgetp(L, -1, t);
-  lua_remove(L, -2);
+  as__task_push_pending_raise(L, loop, t);
   lua_setiuservalue(L, -2, 1);
   finish(L, loop, t, AS_OUTCOME_CANCELLED);
 }
@@ -300,13 +429,11 @@ static void push_failure_record(lua_State *L, as_loop *loop, as_task *t, int err
   as__task_push(L, loop, t);
   as__task_push_name(L, -1, t);
   lua_setfield(L, -3, "task");
-  lua_pop(L, 1);
-  lua_pushinteger(L, t->id);
-  lua_setfield(L, -2, "id");
-  as__task_push(L, loop, t);
   as__task_push_spawn_site(L, loop, -1);
   lua_setfield(L, -3, "spawned_at");
   lua_pop(L, 1);
+  lua_pushinteger(L, t->id);
+  lua_setfield(L, -2, "id");
   as__loop_push_table(L, loop->failures_ref);
   lua_pushvalue(L, -2);
   lua_pushboolean(L, 1);
@@ -357,34 +484,54 @@ static void append_cause(lua_State *L, as_loop *loop, lua_State *co, int err) {
   lua_pop(L, 6);
 }
 
-/* The coroutine died with the error on its top (or, when `suspended`, yielded
- * wrongly with it there). Takes the traceback, then resets the coroutine so
- * its <close> variables run, then finishes the task. */
-static void fail(as_loop *loop, as_task *t, lua_State *co) {
-  lua_State *L = loop->L;
-  int cancelled, status;
-  lua_pushvalue(co, -1);
-  lua_xmove(co, L, 1);                 /* the error, also left on co for __close */
-  if (as__error_is(L, -1, "CancelledError")) {
-    lua_pushnil(L);                    /* a cancellation's traceback is never shown */
-  } else {
-    luaL_traceback(L, co, as__error_message(L, -1), 0);
-    lua_remove(L, -2);
-    append_cause(L, loop, co, -2);
+/* Pushes co's traceback for the error at `err`, or nil for a cancellation:
+ * a cancellation's traceback is never shown, and taking one costs ~20 us --
+ * unless a timeout scope may still turn it into a TimeoutError. */
+static void push_traceback(lua_State *L, as_loop *loop, as_task *t, lua_State *co, int err) {
+  err = lua_absindex(L, err);
+  if (as__error_is(L, err, "CancelledError") && !(t->flags & AS_TASK_TRACE_CANCEL)) {
+    lua_pushnil(L);
+    return;
   }
-  lua_insert(L, -2);                   /* L: traceback error */
-  loop->current = t;                   /* cleanup code may ask who it is */
+  luaL_traceback(L, co, as__error_message(L, err), 0);
+  lua_remove(L, -2);
+  append_cause(L, loop, co, err);
+}
+
+/* Runs co's <close> variables (lua_resetthread) with `t` as the running
+ * task, for cleanup code that asks who it is. Returns the status of reset. */
+static int close_coroutine(as_loop *loop, as_task *t, lua_State *co) {
+  int status;
+  loop->current = t;
   loop->current_co = co;
   status = lua_resetthread(co);
   loop->current = NULL;
   loop->current_co = NULL;
-  if (status != LUA_OK) {
-    /* A __close handler failed: its error replaces the original, as in Lua. */
+  return status;
+}
+
+/* The coroutine died with the error on its top (or yielded wrongly with it
+ * there). Takes the traceback, then resets the coroutine so its <close>
+ * variables run, then finishes the task. */
+static void fail(as_loop *loop, as_task *t, lua_State *co) {
+  lua_State *L = loop->L;
+  int cancelled;
+  lua_pushvalue(co, -1);
+  lua_xmove(co, L, 1);                 /* the error, also left on co for __close */
+  push_traceback(L, loop, t, co, -1);
+  lua_insert(L, -2);                   /* L: traceback error */
+  if (close_coroutine(loop, t, co) != LUA_OK) {
+    /* A __close handler failed: its error replaces the original, as in Lua.
+     * (A timeout scope turning its cancellation into a TimeoutError, too.) */
     lua_pop(L, 1);
     lua_xmove(co, L, 1);
   }
   lua_settop(co, 0);
   cancelled = as__error_is(L, -1, "CancelledError");
+  if (cancelled) {                     /* never shown */
+    lua_pushnil(L);
+    lua_replace(L, -3);
+  }
   as__task_push(L, loop, t);           /* L: traceback error task */
   if (cancelled) {
     lua_pushvalue(L, -2);
@@ -398,19 +545,17 @@ static void fail(as_loop *loop, as_task *t, lua_State *co) {
 
 void as__task_abandon(as_loop *loop, as_task *t) {
   lua_State *L = loop->L, *co;
+  /* What it waits on lets go first: that may wake it. */
+  if (t->state == AS_TASK_SUSPENDED && !(t->flags & AS_TASK_IN_READY) && t->wait && t->wait->abandon)
+    t->wait->abandon(loop, t);
   if (t->flags & AS_TASK_IN_READY) {
     as_ready_remove(&loop->ready, &t->link.waiter.node);
     t->flags &= ~AS_TASK_IN_READY;
   } else if (t->state == AS_TASK_SUSPENDED) {
-    if (t->wait_kind == AS_WAIT_IO) as__io_op_abandon(t->wait_on);
     detach(loop, t);
   }
   co = t->co;
-  loop->current = t;
-  loop->current_co = co;
-  lua_resetthread(co);
-  loop->current = NULL;
-  loop->current_co = NULL;
+  close_coroutine(loop, t, co);
   lua_settop(co, 0);
   as__task_push(L, loop, t);
   as__error_push(L, "CancelledError", "abandoned when the run ended");
@@ -418,23 +563,31 @@ void as__task_abandon(as_loop *loop, as_task *t) {
   finish(L, loop, t, AS_OUTCOME_CANCELLED);
 }
 
-/* What a task that just suspended is doing, in timeline.h's words. */
-static const char *timeline_wait_state(const as_task *t) {
-  if (t->flags & AS_TASK_IN_READY) return "ready";
-  switch (t->wait_kind) {
-    case AS_WAIT_SLEEP:
-    case AS_WAIT_FOREVER: return "sleeping";
-    case AS_WAIT_TASK:
-    case AS_WAIT_SET: return "awaiting";
-    case AS_WAIT_QUEUE: return as__waitq_label(t->wait_on);
-    case AS_WAIT_IO: return ((const as_io_op *)t->wait_on)->type->timeline;
-    default: return "ready";
+/* What a task that just suspended is doing, in as_observer's words. */
+static const char *wait_state(const as_task *t) {
+  if ((t->flags & AS_TASK_IN_READY) || t->wait == NULL) return "ready";
+  return t->wait->timeline;
+}
+
+static void notify_resume(as_loop *loop, as_task *t) {
+  as_list *n;
+  for (n = loop->observers.next; n != &loop->observers; n = n->next) {
+    as_observer *o = as_container_of(n, as_observer, node);
+    if (o->resume) o->resume(o, loop, t);
+  }
+}
+
+static void notify_resumed(as_loop *loop, as_task *t, int status) {
+  as_list *n;
+  for (n = loop->observers.next; n != &loop->observers; n = n->next) {
+    as_observer *o = as_container_of(n, as_observer, node);
+    if (o->resumed) o->resumed(o, loop, t, status);
   }
 }
 
 void as__task_step(as_loop *loop, as_task *t) {
   lua_State *co;
-  int nargs = 0, nresults = 0, status;
+  int nargs, nresults = 0, status, observed = !as_list_empty(&loop->observers);
   if (t->state == AS_TASK_NEW && (t->flags & AS_TASK_PENDING_RAISE)) {
     finish_cancelled_unstarted(loop->L, loop, t);
     return;
@@ -443,14 +596,19 @@ void as__task_step(as_loop *loop, as_task *t) {
   t->nvalues = 0;
   co = t->co;
   t->state = AS_TASK_RUNNING;
+  t->wait = NULL;
+  t->wait_on = NULL;
   loop->current = t;
   loop->current_co = co;
-  if (loop->debug) as__slow_task_begin(loop, co);
-  if (loop->timeline) as__timeline_record(loop, t, "running");
+  if (observed) {
+    as__loop_notify_state(loop, t, "running");
+    notify_resume(loop, t);
+  }
   status = lua_resume(co, loop->L, nargs, &nresults);
-  if (loop->slow_watch.watching) as__slow_task_end(loop, t, co, status);
-  if (loop->timeline && t->state == AS_TASK_SUSPENDED)
-    as__timeline_record(loop, t, timeline_wait_state(t));
+  if (observed) {
+    notify_resumed(loop, t, status);
+    if (t->state == AS_TASK_SUSPENDED) as__loop_notify_state(loop, t, wait_state(t));
+  }
   loop->current = NULL;
   loop->current_co = NULL;
   switch (status) {
@@ -470,7 +628,7 @@ void as__task_step(as_loop *loop, as_task *t) {
   }
 }
 
-/* ---- results and descriptions ---- */
+/* ---- results ---- */
 
 int as__task_push_results(lua_State *L, int idx, as_task *t) {
   int i, n = t->nvalues;
@@ -482,7 +640,7 @@ int as__task_push_results(lua_State *L, int idx, as_task *t) {
         if (n == 0) lua_pop(L, 1);
         return n;
       }
-      luaL_checkstack(L, n, "too many results");
+      if (!lua_checkstack(L, n)) return luaL_error(L, "too many results (%d)", n);
       for (i = 1; i <= n; i++) lua_rawgeti(L, -i, i);
       lua_remove(L, -n - 1);
       return n;
@@ -497,10 +655,37 @@ int as__task_push_results(lua_State *L, int idx, as_task *t) {
   }
 }
 
+void as__task_push_outcome(lua_State *L, int idx, const as_task *t, int retrieve) {
+  lua_getiuservalue(L, idx, 1);
+  switch (t->outcome) {
+    case AS_OUTCOME_OK:
+      if (t->nvalues == 0) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+      } else if (t->nvalues > 1) {
+        lua_rawgeti(L, -1, 1);
+        lua_remove(L, -2);
+      }
+      return;
+    case AS_OUTCOME_ERROR:
+      if (retrieve) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, "retrieved");
+      }
+      lua_getfield(L, -1, "error");
+      lua_remove(L, -2);
+      return;
+    default:
+      return;   /* the CancelledError itself */
+  }
+}
+
+/* ---- names and places ---- */
+
 void as__task_push_name(lua_State *L, int idx, as_task *t) {
   if (t->flags & AS_TASK_HAS_NAME) {
     idx = lua_absindex(L, idx);
-    lua_getfield(L, LUA_REGISTRYINDEX, "asched.names");
+    lua_getfield(L, LUA_REGISTRYINDEX, NAMES_KEY);
     lua_pushvalue(L, idx);
     lua_rawget(L, -2);
     lua_remove(L, -2);
@@ -523,41 +708,38 @@ void as__task_push_where(lua_State *L, lua_State *co) {
   lua_pushliteral(L, "?");
 }
 
-void as__task_push_wait_description(lua_State *L, as_loop *loop, as_task *t) {
-  char what[96];
-  switch (t->state == AS_TASK_SUSPENDED ? t->wait_kind : AS_WAIT_NONE) {
-    case AS_WAIT_SLEEP:
-      snprintf(what, sizeof what, "sleeping until %.3f s", t->link.timer.deadline / 1e9);
-      break;
-    case AS_WAIT_FOREVER:
-      snprintf(what, sizeof what, "sleeping forever");
-      break;
-    case AS_WAIT_SET:
-      as__waitset_push_description(L, t->wait_on);
-      snprintf(what, sizeof what, "waiting on %s", lua_tostring(L, -1));
-      lua_pop(L, 1);
-      break;
-    case AS_WAIT_IO:
-      snprintf(what, sizeof what, "%s", ((as_io_op *)t->wait_on)->type->what);
-      break;
-    case AS_WAIT_QUEUE:
-      snprintf(what, sizeof what, "waiting on %s", as__waitq_label(t->wait_on));
-      break;
-    case AS_WAIT_TASK:
-      as__task_push(L, loop, t->wait_on);
-      as__task_push_name(L, -1, t->wait_on);
-      snprintf(what, sizeof what, "awaiting %s", lua_tostring(L, -1));
-      lua_pop(L, 2);
-      break;
-    default:
-      snprintf(what, sizeof what, "%s", t->state == AS_TASK_NEW ? "not started" : "ready");
-      break;
+void as__task_set_name(lua_State *L, int idx, as_task *t) {
+  idx = lua_absindex(L, idx);
+  if (luaL_getsubtable(L, LUA_REGISTRYINDEX, NAMES_KEY) == 0) {
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
   }
-  if (t->state == AS_TASK_NEW) {
-    lua_pushstring(L, what);
+  lua_pushvalue(L, idx);
+  lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  lua_pop(L, 2);
+  t->flags |= AS_TASK_HAS_NAME;
+}
+
+void as__task_add_done_callback(lua_State *L, as_loop *loop, as_task *t, int tidx, int fidx) {
+  tidx = lua_absindex(L, tidx);
+  fidx = lua_absindex(L, fidx);
+  if (t->state == AS_TASK_DONE) {
+    lua_pushvalue(L, fidx);
+    as__loop_queue_callback(loop, L, tidx);
     return;
   }
-  as__task_push_where(L, t->co);
-  lua_pushfstring(L, "%s at %s", what, lua_tostring(L, -1));
-  lua_remove(L, -2);
+  as__loop_push_table(L, loop->callbacks_ref);
+  if (lua_rawgetp(L, -1, t) == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, t);
+  }
+  lua_pushvalue(L, fidx);
+  lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+  lua_pop(L, 2);
+  t->flags |= AS_TASK_HAS_CALLBACKS;
 }

@@ -1,5 +1,6 @@
 /* task.h -- a task: one Lua coroutine owned by a C struct that lives inside the
- * Task userdata. Owns the task lifecycle: start, suspend, wake, cancel, finish. */
+ * Task userdata. Owns the task lifecycle: start, suspend, wake, cancel, finish;
+ * and the waits that are the scheduler's own (yield, sleep, await). */
 #ifndef ASCHED_TASK_H
 #define ASCHED_TASK_H
 
@@ -8,21 +9,26 @@
 
 #include "list.h"
 #include "timer_wheel.h"
+#include "wait.h"
 
 struct as_loop;
 struct as_task;
+typedef struct as_waiter as_waiter;
 
-/* Something waiting for a task to finish: another task (await), whose
- * link.waiter this is, or member `index` of a wait set. When the task is
- * done the waiter is unlinked and, by kind, the awaiting task woken or the
- * wait set told; neither resumes anything. */
-typedef enum as_waiter_kind { AS_WAITER_TASK, AS_WAITER_SET_MEMBER } as_waiter_kind;
+/* Called when the task a waiter waits for has finished: `w` is already
+ * unlinked; the finished Task userdata is at stack index `task` of L. It may
+ * wake tasks; it must not resume any. */
+typedef void (*as_waiter_done)(lua_State *L, struct as_loop *loop, as_waiter *w,
+                               struct as_task *finished, int task);
 
-typedef struct as_waiter {
+/* Something waiting for a task to finish, linked in the task's `waiters`:
+ * another task (await), whose link.waiter this is, or a member of a wait set
+ * (sync/waitset.c), which uses `index`. */
+struct as_waiter {
   as_list node;
+  as_waiter_done done;
   uint32_t index;
-  uint8_t kind;
-} as_waiter;
+};
 
 typedef enum as_task_state {
   AS_TASK_NEW,        /* spawned, its function not called yet */
@@ -35,18 +41,6 @@ typedef enum as_task_outcome {
   AS_OUTCOME_NONE, AS_OUTCOME_OK, AS_OUTCOME_ERROR, AS_OUTCOME_CANCELLED
 } as_task_outcome;
 
-/* What a suspended task waits for (for deadlock reports and :tasks). */
-typedef enum as_wait_kind {
-  AS_WAIT_NONE,    /* not waiting: new, running, ready or done */
-  AS_WAIT_YIELD,   /* sleep(0): only waiting for its turn */
-  AS_WAIT_SLEEP,   /* a timer; `timer.deadline` says until when */
-  AS_WAIT_TASK,    /* awaiting `wait_on`, another task */
-  AS_WAIT_SET,     /* waiting on `wait_on`, a wait set (gather, wait, ...) */
-  AS_WAIT_QUEUE,   /* queued in `wait_on`, a wait queue (semaphore, lock, ...) */
-  AS_WAIT_IO,      /* waiting for `wait_on`, an as_io_op (io_op.h) */
-  AS_WAIT_FOREVER  /* a sleep too long for the clock: only a cancel ends it */
-} as_wait_kind;
-
 /* Flag bits in as_task.flags. */
 enum {
   AS_TASK_IN_READY = 1 << 0,   /* `link.waiter.node` is in the ready queue */
@@ -55,8 +49,10 @@ enum {
   AS_TASK_CANCEL_REQUESTED = 1 << 3, /* that error is a cancellation */
   AS_TASK_HAS_CALLBACKS = 1 << 4,  /* done callbacks wait in loop->callbacks */
   AS_TASK_HAS_NAME = 1 << 5,       /* a name was assigned (in "asched.names") */
-  AS_TASK_IN_SCOPE = 1 << 6,       /* timeout scopes are open (loop->scopes) */
-  AS_TASK_GRANTED = 1 << 7         /* woken by as__task_grant, value on its stack */
+  AS_TASK_GRANTED = 1 << 6,        /* woken by as__task_grant, value on its stack */
+  AS_TASK_TRACE_CANCEL = 1 << 7    /* a cancellation may become another error when
+                                      the task's frames close (an open timeout
+                                      scope): take its traceback all the same */
 };
 
 /* Allocated by Lua as the Task userdata (its one user value holds the coroutine
@@ -71,12 +67,14 @@ typedef struct as_task {
   } link;
   as_list waiters;      /* as_waiter nodes waiting for this task to finish */
   lua_State *co;        /* the coroutine (also the user value); NULL once done */
-  void *wait_on;        /* AS_WAIT_TASK: the awaited task */
+  const as_wait_type *wait; /* while suspended: what kind of wait, or NULL */
+  void *wait_on;        /* and on what (the wait type knows its type) */
   uint32_t id;          /* task-<id> */
   int32_t anchor;       /* index in loop->anchors while pending, else 0 */
   int32_t nvalues;      /* new: its arguments; suspended: values handed to it by a
                            grant, for its next resume; done: number of results */
-  uint8_t state, outcome, wait_kind, flags;
+  uint8_t state, outcome;
+  uint16_t flags;
 } as_task;
 
 #define AS_TASK_METATABLE "asched.Task"
@@ -84,23 +82,44 @@ typedef struct as_task {
 /* Chunks of asched's own Lua code are named "=[asched ...]". */
 #define AS_INTERNAL_CHUNK "=[asched"
 
+/* ---- lifecycle ---- */
+
 /* Spawns the function at `L`'s stack index `fidx` with the `nargs` values
  * above it (consumed). Pushes the Task and returns it, queued to start. */
 as_task *as__task_spawn(lua_State *L, struct as_loop *loop, int fidx, int nargs);
 
-/* The task whose coroutine is `L`, or an error naming `fname` (Lua style):
- * not inside a task, or inside one where yielding is impossible. */
+/* The task whose coroutine is `L`, or an error naming `fname` (as in
+ * "asched.sleep: not inside a task"): not inside a task, or inside one where
+ * yielding is impossible. */
 as_task *as__task_check_current(lua_State *L, struct as_loop *loop, const char *fname);
 
-/* Suspends the running task `t` (its wait already registered) and yields;
- * `k` runs when it is resumed and must start with as__task_check_raise. */
+/* Suspends the running task `t`, whose wait is already registered (as__task_set_wait),
+ * and yields; `k` runs when it is resumed and must first take a pending error
+ * (as__task_check_raise or as__task_take_raise). Must be called as the return
+ * expression of a C function whose upvalue 1 is the state's box (loop.h). */
 int as__task_suspend(lua_State *L, struct as_loop *loop, as_task *t, lua_KFunction k, lua_KContext ctx);
+
+/* Records what the running task is about to wait for. */
+static inline void as__task_set_wait(as_task *t, const as_wait_type *type, void *on) {
+  t->wait = type;
+  t->wait_on = on;
+}
 
 /* In a continuation: raises the pending error (a cancellation) if there is one. */
 void as__task_check_raise(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* In a continuation: pushes the pending error and returns 1, or returns 0. */
 int as__task_take_raise(lua_State *L, struct as_loop *loop, as_task *t);
+
+/* Withdraws the pending error of `t` if it is the value at `idx` (by
+ * identity); returns 1 when it did. */
+int as__task_withdraw_raise(lua_State *L, struct as_loop *loop, as_task *t, int idx);
+
+/* Pushes the pending error of `t` (nil when none). */
+void as__task_push_pending_raise(lua_State *L, struct as_loop *loop, as_task *t);
+
+/* Queues `t`, detached from any wait, on the ready queue. */
+void as__task_ready(struct as_loop *loop, as_task *t);
 
 /* Wakes the suspended `t` and hands it the value on top of L (popped): its
  * continuation finds it on its stack and AS_TASK_GRANTED set. */
@@ -109,8 +128,9 @@ void as__task_grant(lua_State *L, struct as_loop *loop, as_task *t);
 /* Detaches `t` from what it waits on and queues it to run. Idempotent. */
 void as__task_wake(struct as_loop *loop, as_task *t);
 
-/* Requests cancellation with the CancelledError on top of `L` (popped).
- * Returns 0 when the task was already done. */
+/* Requests cancellation with the CancelledError on top of `L` (popped); the
+ * task it awaits is cancelled too, and so on down the chain. Returns 0 when
+ * the task was already done. */
 int as__task_cancel(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* Makes the next suspension point of `t` raise the error on top of `L` (popped). */
@@ -123,12 +143,38 @@ void as__task_abandon(struct as_loop *loop, as_task *t);
 /* The scheduler's only way into a coroutine: runs `t` until it suspends or ends. */
 void as__task_step(struct as_loop *loop, as_task *t);
 
+/* ---- the scheduler's own waits ---- */
+
+/* sleep(0): the running task `t` goes to the back of the ready queue. */
+int as__task_yield(lua_State *L, struct as_loop *loop, as_task *t, lua_KFunction k, lua_KContext ctx);
+
+/* Suspends `t` for `duration` ns of loop time (AS_NEVER: until cancelled). */
+int as__task_sleep(lua_State *L, struct as_loop *loop, as_task *t, uint64_t duration,
+                   lua_KFunction k, lua_KContext ctx);
+
+/* Suspends `self` until `target` (not done, not `self`) is done. */
+int as__task_await(lua_State *L, struct as_loop *loop, as_task *self, as_task *target,
+                   lua_KFunction k, lua_KContext ctx);
+
+/* Arms the task's own timer for `deadline`: it wakes then, whatever it waits
+ * on (a wait set's deadline). The wait must not use link.waiter. */
+void as__task_set_timer(struct as_loop *loop, as_task *t, uint64_t deadline);
+
+/* ---- results and names ---- */
+
 /* Pushes the task's userdata, found through its anchor (pending tasks only). */
 void as__task_push(lua_State *L, struct as_loop *loop, as_task *t);
 
-/* Pushes a one-line description of what a pending task waits on and where
- * (for end-of-run and deadlock reports). */
-void as__task_push_wait_description(lua_State *L, struct as_loop *loop, as_task *t);
+/* The pending tasks in spawn order, in a malloc'd array the caller frees
+ * (NULL when there are none). O(n log n). Raises when out of memory. */
+as_task **as__task_pending(lua_State *L, struct as_loop *loop, int32_t *count);
+
+/* Assigns the name on top of L (popped) to the Task at `idx`. */
+void as__task_set_name(lua_State *L, int idx, as_task *t);
+
+/* Queues fn(task) to run in the loop once `t` is done (soon, if it is):
+ * the Task at `tidx`, fn at `fidx`. */
+void as__task_add_done_callback(lua_State *L, struct as_loop *loop, as_task *t, int tidx, int fidx);
 
 /* Pushes the task's name: the assigned one or "task-<id>". */
 void as__task_push_name(lua_State *L, int idx, as_task *t);
@@ -136,6 +182,11 @@ void as__task_push_name(lua_State *L, int idx, as_task *t);
 /* For a done task at index `idx`: pushes its results and returns how many, or
  * raises its error (marking it retrieved) or its CancelledError. */
 int as__task_push_results(lua_State *L, int idx, as_task *t);
+
+/* For a done task at index `idx`: pushes its first value, its error value or
+ * its CancelledError (gather's view); with `retrieve`, an error counts as
+ * retrieved. */
+void as__task_push_outcome(lua_State *L, int idx, const as_task *t, int retrieve);
 
 /* Pushes "file:line" of the innermost Lua function of coroutine `co` that is
  * the user's (asched's own chunks, "=[asched ...]", are skipped), or "?". */

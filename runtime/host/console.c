@@ -20,8 +20,10 @@
 #include <editline/readline.h>
 #endif
 
+#include "bindings.h"
+#include "describe.h"
 #include "errors.h"
-#include "loop.h"
+#include "timeline.h"
 #include "waitq.h"
 
 /* One per run of the REPL; a userdata kept by repl.lua. */
@@ -44,6 +46,20 @@ typedef struct console {
 
 static console *the_console;  /* libedit's line handler takes no context */
 
+static void stop_reading(console *c);
+
+/* The reader was cancelled before a line came: stop reading the terminal. */
+static void reader_left(lua_State *L, as_loop *loop, as_waitq *q, int owner) {
+  (void)L;
+  (void)loop;
+  (void)owner;
+  stop_reading(as_container_of(q, console, readers));
+}
+
+static const as_waitq_type console_type = {
+  .wait = {.timeline = "console input", .describe = as__waitq_describe},
+  .label = "console input", .left = reader_left};
+
 /* ---- delivering a line (or EOF, nil) to the waiting reader ---- */
 
 static void stop_polling(console *c) {
@@ -51,6 +67,14 @@ static void stop_polling(console *c) {
     uv_poll_stop(&c->poll);
     c->polling = 0;
   }
+}
+
+static void stop_reading(console *c) {
+  stop_polling(c);
+#ifdef ASCHED_HAVE_LIBEDIT
+  if (c->reading) rl_callback_handler_remove();
+#endif
+  c->reading = 0;
 }
 
 static void deliver(console *c, const char *line) {
@@ -135,30 +159,22 @@ static void on_sigint(uv_signal_t *handle, int signum) {
 
 /* ---- the Lua face ---- */
 
-static console *check_console(lua_State *L) { return luaL_checkudata(L, 1, CONSOLE); }
+static console *check_console(lua_State *L) { return as__check_self(L, 1); }
 
 static int read_resumed(lua_State *L, int status, lua_KContext ctx) {
-  int outcome = as__waitq_outcome(L, (as_task *)ctx);
+  as_loop *loop = as__loop(L);
   (void)status;
-  if (outcome == AS_WAITQ_FAILED) {
-    console *c = lua_touserdata(L, 1);
-    stop_polling(c);
-#ifdef ASCHED_HAVE_LIBEDIT
-    if (c->reading) rl_callback_handler_remove();
-#endif
-    c->reading = 0;
-    return lua_error(L);
-  }
-  if (outcome == AS_WAITQ_GRANTED_THEN_FAILED) return lua_error(L);
-  return 1;
+  (void)ctx;
+  as__waitq_resume(L, loop, &((console *)lua_touserdata(L, 1))->readers, loop->current, 1);
+  return 1;                              /* the line, or nil at the end */
 }
 
 /* read(prompt) -> the line typed, or nil at end of input (Ctrl-D). Suspends:
  * every other task runs while the user types. */
 static int console_read(lua_State *L) {
   console *c = check_console(L);
-  const char *prompt = luaL_checkstring(L, 2);
-  as_task *t = as__task_check_current(L, as__loop(L), "read");
+  const char *prompt = as__check_string(L, 2, NULL);
+  as_task *t = as__current_task(L);
   if (c->reading) return luaL_error(L, "console: a read is already waiting");
   lua_settop(L, 1);
   c->reading = 1;
@@ -171,14 +187,14 @@ static int console_read(lua_State *L) {
 #endif
   uv_poll_start(&c->poll, UV_READABLE, on_stdin);
   c->polling = 1;
-  return as__waitq_suspend(L, &c->readers, t, read_resumed);
+  return as__waitq_wait(L, as__loop(L), &c->readers, t, read_resumed, 0);
 }
 
 /* write(text): prints text (a line) above the line being edited. */
 static int console_write(lua_State *L) {
   console *c = check_console(L);
   size_t len;
-  const char *text = luaL_checklstring(L, 2, &len);
+  const char *text = as__check_string(L, 2, &len);
   if (c->reading) fputs("\r\033[K", stdout);   /* clear the line being edited */
   fwrite(text, 1, len, stdout);
   if (len == 0 || text[len - 1] != '\n') fputc('\n', stdout);
@@ -195,7 +211,7 @@ static int console_set_input(lua_State *L) {
   luaL_unref(L, LUA_REGISTRYINDEX, c->input_ref);
   c->input_ref = LUA_NOREF;
   if (!lua_isnoneornil(L, 2)) {
-    luaL_checkudata(L, 2, AS_TASK_METATABLE);
+    as__check_task(L, 2);
     lua_pushvalue(L, 2);
     c->input_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   }
@@ -205,19 +221,19 @@ static int console_set_input(lua_State *L) {
 /* ---- introspection for the REPL's commands ---- */
 
 static as_task *check_pending(lua_State *L, int arg) {
-  as_task *t = luaL_checkudata(L, arg, AS_TASK_METATABLE);
-  if (t->state == AS_TASK_DONE) luaL_argerror(L, arg, "the task is done");
+  as_task *t = as__check_task(L, arg);
+  if (t->state == AS_TASK_DONE) as__arg_error(L, arg, "the task is done");
   return t;
 }
 
 static int console_task_id(lua_State *L) {
-  lua_pushinteger(L, ((as_task *)luaL_checkudata(L, 2, AS_TASK_METATABLE))->id);
+  lua_pushinteger(L, as__check_task(L, 2)->id);
   return 1;
 }
 
 /* describe(task) -> "sleeping until 3.000 s at x.lua:4", as in deadlock reports. */
 static int console_describe(lua_State *L) {
-  as__task_push_wait_description(L, as__loop(L), check_pending(L, 2));
+  as__describe_wait(L, as__loop(L), check_pending(L, 2));
   return 1;
 }
 
@@ -240,17 +256,17 @@ static int console_is_virtual(lua_State *L) {
 /* advance(seconds): under virtual time, moves the clock forward by hand. */
 static int console_advance(lua_State *L) {
   as_loop *loop = as__loop(L);
-  double seconds = luaL_checknumber(L, 2);
+  double seconds = as__check_seconds(L, 2, 0, NULL);
   uint64_t duration = as_clock_duration(seconds > 0 ? seconds : 0);
-  luaL_argcheck(L, loop->clock.is_virtual, 1, "the clock is not virtual");
+  if (!loop->clock.is_virtual) as__arg_error(L, 1, "the clock is not virtual");
   if (duration != AS_NEVER) as_clock_advance(&loop->clock, as__loop_now(loop) + duration);
   return 0;
 }
 
 /* timeline(seconds) -> the lanes of the last `seconds` as text, or nil. */
 static int console_timeline(lua_State *L) {
-  double seconds = luaL_checknumber(L, 2);
-  luaL_argcheck(L, seconds > 0, 2, "positive number expected");
+  double seconds = as__check_seconds(L, 2, 0, NULL);
+  if (!(seconds > 0)) as__arg_error(L, 2, "positive number expected");
   as__timeline_push_recent(L, as__loop(L), seconds);
   return 1;
 }
@@ -285,7 +301,7 @@ static int console_open(lua_State *L) {
   memset(c, 0, sizeof *c);
   c->loop = loop;
   c->input_ref = LUA_NOREF;
-  as__waitq_init(&c->readers, "console input");
+  as__waitq_init(&c->readers, &console_type);
   if (uv_poll_init(&loop->uv, &c->poll, 0) != 0) return luaL_error(L, "console: cannot watch stdin");
   c->poll.data = c;
   uv_signal_init(&loop->uv, &c->sigint);
@@ -325,6 +341,7 @@ void as__open_console(lua_State *L) {
     {"timeline", console_timeline},
     {NULL, NULL}
   };
-  as__new_type(L, CONSOLE, methods, console_close);
-  as__push_boxed(L, console_open);
+  static const luaL_Reg meta[] = {{"__gc", console_close}, {"__close", console_close}, {NULL, NULL}};
+  as__register_type(L, CONSOLE, methods, meta);
+  as__push_function(L, "open", console_open);
 }

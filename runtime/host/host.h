@@ -5,7 +5,7 @@
 
 #include <lua.h>
 
-#include "loop.h"
+#include "run.h"
 
 extern const char *as_progname;
 extern as_run_options as_host_options;

@@ -3,10 +3,15 @@
 #ifndef ASCHED_INTERRUPT_H
 #define ASCHED_INTERRUPT_H
 
-struct as_loop;
+#include <lua.h>
 
-void as__interrupt_start(struct as_loop *loop);
-void as__interrupt_stop(struct as_loop *loop);
+#include "loop.h"
+
+/* A run's host set-up (as_run_options.host_setup): SIGINT now reaches `loop`. */
+void as__interrupt_setup(lua_State *L, as_loop *loop, void *ud);
+
+/* The run is over: SIGINT goes back to what it was (unless one came). */
+void as__interrupt_stop(void);
 
 /* How many SIGINTs arrived since the program started. */
 int as_interrupt_count(void);

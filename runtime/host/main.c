@@ -21,7 +21,7 @@ extern const size_t as__exercises_lua_size;
 #define EXIT_INTERRUPTED 130
 
 const char *as_progname = "asched";
-as_run_options as_host_options = {.handle_sigint = 1};
+as_run_options as_host_options = {.host_setup = as__interrupt_setup};
 
 /* Option bits found by collect_args. */
 enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_UPPER_E = 16, HAS_HELP = 32 };
@@ -80,6 +80,7 @@ void as_host_message(const char *msg) {
 int as_host_run(lua_State *L, int nargs, int keep_results) {
   int nresults = 0, top;
   int status = as_run(L, nargs, &as_host_options, &nresults);
+  as__interrupt_stop();
   if (status == LUA_OK) {
     if (!keep_results) lua_pop(L, nresults);
     return LUA_OK;

@@ -34,7 +34,7 @@ void as_host_repl(lua_State *L, int script, int nargs) {
   lua_pushstring(L, banner);
   /* The console takes Ctrl-C (cancel the input, or clear the line): no
    * program-wide interrupt during the REPL. */
-  options.handle_sigint = 0;
+  options.host_setup = NULL;
   options.record_timeline = 1;   /* for :timeline */
   if (as_run(L, 5, &options, &i) == LUA_OK) {
     lua_pop(L, i);

@@ -1,29 +1,29 @@
-/* http.c -- asched.http: request, get and post, run by libcurl's multi-socket
- * interface on the loop's libuv: one CURLM per loop, made on the first
- * request; curl's sockets watched by uv_poll_t handles, its timer a
- * uv_timer_t. Each transfer is an io_op the calling task waits for; a
- * cancelled caller lets go and the transfer is removed from the multi handle
- * at once. Polls and the timer are unreferenced: a check handle, active only
- * while transfers are pending, is what keeps the loop alive (so the virtual
- * clock holds only while a request runs). HTTP statuses are returned;
- * network failures raise an IOError, an expired timeout a TimeoutError. */
+/* http.c -- HTTP(S) requests run by libcurl's multi-socket interface on the
+ * loop's libuv (see http.h): one CURLM per loop, made on the first request
+ * and kept in the loop's attachment; curl's sockets watched by uv_poll_t
+ * handles, its timer a uv_timer_t. Each transfer is an io_op the calling task
+ * waits for; a cancelled caller lets go and the transfer is removed from the
+ * multi handle at once. Polls and the timer are unreferenced: a check handle,
+ * active only while transfers are pending, is what keeps the loop alive (so
+ * the virtual clock holds only while a request runs). HTTP statuses are
+ * returned; network failures raise an IOError, an expired timeout a
+ * TimeoutError. */
 #include "http.h"
 
 #include <curl/curl.h>
 #include <lauxlib.h>
-#include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <uv.h>
 
+#include "buffer.h"
 #include "errors.h"
 #include "io_op.h"
 #include "list.h"
-#include "loop.h"
 
 typedef struct as_http {
+  as_attachment attachment;
   as_loop *loop;
   CURLM *multi;
   uv_timer_t timer;        /* curl's timeout (unreferenced) */
@@ -31,7 +31,6 @@ typedef struct as_http {
   as_list transfers;       /* every transfer not yet released */
   as_list sockets;         /* sock_ctx with an open poll */
   int pending;             /* transfers in the multi handle */
-  int open_handles;        /* timer and keepalive, until closed */
 } as_http;
 
 typedef struct sock_ctx {
@@ -42,11 +41,6 @@ typedef struct sock_ctx {
   int events;              /* what curl asked to watch */
 } sock_ctx;
 
-typedef struct buffer {
-  char *data;
-  size_t size, capacity;
-} buffer;
-
 typedef struct transfer {
   as_io_op op;
   as_list node;            /* in http->transfers */
@@ -54,30 +48,14 @@ typedef struct transfer {
   CURL *easy;
   struct curl_slist *headers;
   char *url, *method;
-  buffer body, head;
+  char *label;             /* "http.get URL", for error messages */
+  as_buffer body, head;
   int in_multi;
   int nomem;
   CURLcode result;
   long status;
   char errbuf[CURL_ERROR_SIZE];
 } transfer;
-
-/* ---- buffers ---- */
-
-static int buffer_append(buffer *b, const char *data, size_t n) {
-  if (b->capacity - b->size < n) {
-    size_t capacity = b->capacity ? b->capacity : 1024;
-    char *grown;
-    while (capacity - b->size < n) capacity *= 2;
-    grown = realloc(b->data, capacity);
-    if (grown == NULL) return -1;
-    b->data = grown;
-    b->capacity = capacity;
-  }
-  memcpy(b->data + b->size, data, n);
-  b->size += n;
-  return 0;
-}
 
 /* ---- transfers ---- */
 
@@ -87,10 +65,11 @@ static void release(as_io_op *op) {
   if (t->in_multi && t->http) curl_multi_remove_handle(t->http->multi, t->easy);
   if (t->easy) curl_easy_cleanup(t->easy);
   curl_slist_free_all(t->headers);
-  free(t->body.data);
-  free(t->head.data);
+  as_buffer_free(&t->body);
+  as_buffer_free(&t->head);
   free(t->url);
   free(t->method);
+  free(t->label);
   free(t);
 }
 
@@ -111,11 +90,9 @@ static void abort_transfer(as_io_op *op) {
   if (t->http) detach(t);
   t->result = CURLE_ABORTED_BY_CALLBACK;
   /* Let go: released now. Abandoned at the run's end (the caller is still
-   * set): released by as__http_close once its task is done. */
+   * set): released when the client closes, its task being done by then. */
   if (op->caller == NULL) as__io_op_finish(op);
 }
-
-static const as_io_op_type TRANSFER_TYPE = {"an HTTP request", abort_transfer, release, "io"};
 
 /* Wakes the waiters of every finished transfer. */
 static void check_done(as_http *h) {
@@ -207,11 +184,16 @@ static int on_timer_set(CURLM *multi, long ms, void *userp) {
   return 0;
 }
 
+static const char http_key = 'H';
+
+static void close_client(as_attachment *a, lua_State *L, as_loop *loop);
+static void release_client(as_attachment *a, lua_State *L, as_loop *loop);
+
 /* The loop's client, made on first use; NULL when out of memory. */
 static as_http *http_of(as_loop *loop) {
   static int curl_ready;
-  as_http *h;
-  if (loop->http) return loop->http;
+  as_http *h = (as_http *)as__loop_attachment(loop, &http_key);
+  if (h) return h;
   if (!curl_ready) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
     curl_ready = 1;
@@ -231,25 +213,27 @@ static as_http *http_of(as_loop *loop) {
   h->timer.data = h;
   uv_check_init(&loop->uv, &h->keepalive);
   h->keepalive.data = h;
-  h->open_handles = 2;
   curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
   curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
   curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
   curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-  loop->http = h;
+  h->attachment.key = &http_key;
+  h->attachment.close = close_client;
+  h->attachment.release = release_client;
+  as__loop_attach(loop, &h->attachment);
   return h;
 }
 
-static void on_http_closed(uv_handle_t *handle) {
-  as_http *h = handle->data;
-  if (--h->open_handles == 0) free(h);
-}
+/* The client is freed by release_client, once libuv has run dry. */
+static void on_http_closed(uv_handle_t *handle) { (void)handle; }
 
-void as__http_close(as_loop *loop) {
-  as_http *h = loop->http;
+/* The run is ending (every task done): drops every transfer left, cleans the
+ * multi handle up and closes the polls and the timer. */
+static void close_client(as_attachment *a, lua_State *L, as_loop *loop) {
+  as_http *h = (as_http *)a;
   as_list *n;
-  if (h == NULL) return;
-  loop->http = NULL;
+  (void)L;
+  (void)loop;
   while ((n = as_list_first(&h->transfers)) != NULL) {
     transfer *t = as_container_of(n, transfer, node);
     detach(t);
@@ -265,12 +249,19 @@ void as__http_close(as_loop *loop) {
   uv_close((uv_handle_t *)&h->keepalive, on_http_closed);
 }
 
+/* libuv has closed the handles: free the client. */
+static void release_client(as_attachment *a, lua_State *L, as_loop *loop) {
+  (void)L;
+  (void)loop;
+  free(a);
+}
+
 /* ---- curl's data callbacks ---- */
 
 static size_t on_body(char *data, size_t size, size_t count, void *userdata) {
   transfer *t = userdata;
   size_t n = size * count;
-  if (buffer_append(&t->body, data, n) != 0) {
+  if (as_buffer_append(&t->body, data, n) != 0) {
     t->nomem = 1;
     return 0;
   }
@@ -281,7 +272,7 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata) {
   transfer *t = userdata;
   size_t n = size * count;
   if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) t->head.size = 0;  /* a new response: a redirect's end */
-  if (buffer_append(&t->head, data, n) != 0) {
+  if (as_buffer_append(&t->head, data, n) != 0) {
     t->nomem = 1;
     return 0;
   }
@@ -326,21 +317,51 @@ static void push_headers(lua_State *L, const transfer *t) {
   }
 }
 
-static int request_resumed(lua_State *L, int status, lua_KContext ctx) {
-  transfer *t = (transfer *)ctx;
-  (void)status;
-  if (as__io_op_cancelled(L, &t->op)) return lua_error(L);
-  lua_settop(L, 0);
+/* libuv's name for why a transfer failed: curl's own error, or the system's
+ * (connection refused, reset...). */
+static const char *code_of(const transfer *t) {
+  long os_errno = 0;
+  switch (t->result) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY: return "EAI_NONAME";
+    case CURLE_OUT_OF_MEMORY: return "ENOMEM";
+    case CURLE_OPERATION_TIMEDOUT: return "ETIMEDOUT";
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL: return "EINVAL";
+    default: break;
+  }
+  if (curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno > 0)
+    return uv_err_name((int)-os_errno);
+  switch (t->result) {
+    case CURLE_COULDNT_CONNECT: return "ECONNREFUSED";
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: return "ECONNRESET";
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION: return "EPROTO";
+    default: return "EIO";
+  }
+}
+
+static int push_response(lua_State *L, as_io_op *op) {
+  transfer *t = (transfer *)op;
   if (t->nomem) {
-    as__io_op_let_go(L, &t->op);
-    return luaL_error(L, "not enough memory");
+    as__error_push(L, "IOError", "%s: not enough memory", t->label);
+    lua_pushliteral(L, "ENOMEM");
+    lua_setfield(L, -2, "code");
+    return AS_IO_FAILED;
   }
   if (t->result != CURLE_OK) {
     const char *msg = t->errbuf[0] ? t->errbuf : curl_easy_strerror(t->result);
-    as__error_push(L, t->result == CURLE_OPERATION_TIMEDOUT ? "TimeoutError" : "IOError",
-                   "%s %s: %s", t->method, t->url, msg);
-    as__io_op_let_go(L, &t->op);
-    return lua_error(L);
+    if (t->result == CURLE_OPERATION_TIMEDOUT) {
+      as__error_push(L, "TimeoutError", "%s: %s", t->label, msg);
+    } else {
+      as__error_push(L, "IOError", "%s: %s", t->label, msg);
+      lua_pushstring(L, code_of(t));
+      lua_setfield(L, -2, "code");
+    }
+    return AS_IO_FAILED;
   }
   lua_createtable(L, 0, 3);
   lua_pushinteger(L, (lua_Integer)t->status);
@@ -349,66 +370,13 @@ static int request_resumed(lua_State *L, int status, lua_KContext ctx) {
   lua_setfield(L, -2, "headers");
   lua_pushlstring(L, t->body.data ? t->body.data : "", t->body.size);
   lua_setfield(L, -2, "body");
-  as__io_op_let_go(L, &t->op);
   return 1;
 }
 
+static const as_io_op_type TRANSFER_TYPE = {AS_IO_WAIT("io"), "an HTTP request", push_response,
+                                            abort_transfer, release};
+
 /* ---- starting a request ---- */
-
-typedef struct request_args {
-  const char *method, *url, *body;
-  size_t body_size;
-  int headers;        /* stack index of the headers table, or 0 */
-  long timeout_ms;    /* 0: none */
-} request_args;
-
-static int has_crlf(const char *s) { return strpbrk(s, "\r\n") != NULL; }
-
-/* Reads the options table at `idx` (argument `arg`): headers and timeout, and
- * with `full` also url, method and body. */
-static void read_options(lua_State *L, int idx, int arg, int full, request_args *a) {
-  int type;
-  if (full) {
-    if (lua_getfield(L, idx, "url") != LUA_TSTRING) luaL_argerror(L, arg, "url must be a string");
-    a->url = lua_tostring(L, -1);
-    type = lua_getfield(L, idx, "method");
-    if (type != LUA_TNIL) {
-      const char *m;
-      if (type != LUA_TSTRING) luaL_argerror(L, arg, "method must be a string");
-      m = lua_tostring(L, -1);
-      if (*m == '\0' || strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_") != strlen(m))
-        luaL_argerror(L, arg, "method must be a word such as \"GET\"");
-      a->method = m;
-    }
-    type = lua_getfield(L, idx, "body");
-    if (type != LUA_TNIL) {
-      if (type != LUA_TSTRING) luaL_argerror(L, arg, "body must be a string");
-      a->body = lua_tolstring(L, -1, &a->body_size);
-    }
-  }
-  type = lua_getfield(L, idx, "headers");
-  if (type != LUA_TNIL) {
-    if (type != LUA_TTABLE) luaL_argerror(L, arg, "headers must be a table");
-    a->headers = lua_gettop(L);
-    lua_pushnil(L);
-    while (lua_next(L, a->headers)) {
-      if (lua_type(L, -2) != LUA_TSTRING || lua_type(L, -1) != LUA_TSTRING)
-        luaL_argerror(L, arg, "headers must map names to strings");
-      if (lua_rawlen(L, -2) == 0 || strpbrk(lua_tostring(L, -2), ":\r\n \t") != NULL ||
-          has_crlf(lua_tostring(L, -1)))
-        luaL_argerror(L, arg, lua_pushfstring(L, "invalid header %s", lua_tostring(L, -2)));
-      lua_pop(L, 1);
-    }
-  }
-  type = lua_getfield(L, idx, "timeout");
-  if (type != LUA_TNIL) {
-    lua_Number s;
-    if (type != LUA_TNUMBER) luaL_argerror(L, arg, "timeout must be a number");
-    s = lua_tonumber(L, -1);
-    if (!(s > 0)) luaL_argerror(L, arg, "timeout must be positive");
-    a->timeout_ms = s * 1000 >= (lua_Number)LONG_MAX ? LONG_MAX : (long)ceil(s * 1000);
-  }
-}
 
 /* Appends "name: value" (or "name;" for an empty value); 0 when out of memory. */
 static int add_header(struct curl_slist **list, const char *name, const char *value) {
@@ -429,22 +397,16 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
   return 1;
 }
 
-static int build_headers(lua_State *L, transfer *t, const request_args *a) {
+static int build_headers(transfer *t, const as_http_request *r) {
   int has_expect = 0;
-  if (a->headers) {
-    lua_pushnil(L);
-    while (lua_next(L, a->headers)) {
-      const char *name = lua_tostring(L, -2);
-      if (strlen(name) == 6 && strncasecmp(name, "expect", 6) == 0) has_expect = 1;
-      if (!add_header(&t->headers, name, lua_tostring(L, -1))) {
-        lua_pop(L, 2);
-        return 0;
-      }
-      lua_pop(L, 1);
-    }
+  size_t i;
+  for (i = 0; i < r->header_count; i++) {
+    const char *name = r->header_names[i];
+    if (strcasecmp(name, "expect") == 0) has_expect = 1;
+    if (!add_header(&t->headers, name, r->header_values[i])) return 0;
   }
   /* No "Expect: 100-continue" round trip for large bodies unless asked. */
-  if (a->body && !has_expect) {
+  if (r->body && !has_expect) {
     struct curl_slist *grown = curl_slist_append(t->headers, "Expect:");
     if (grown == NULL) return 0;
     t->headers = grown;
@@ -452,9 +414,9 @@ static int build_headers(lua_State *L, transfer *t, const request_args *a) {
   return 1;
 }
 
-static int setup(lua_State *L, transfer *t, const request_args *a) {
+static int setup(transfer *t, const as_http_request *r) {
   CURL *e = t->easy;
-  if (!build_headers(L, t, a)) return 0;
+  if (!build_headers(t, r)) return 0;
   curl_easy_setopt(e, CURLOPT_URL, t->url);
   curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
@@ -468,12 +430,12 @@ static int setup(lua_State *L, transfer *t, const request_args *a) {
   curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
   if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-  if (a->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, a->timeout_ms);
+  if (r->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
   if (strcmp(t->method, "HEAD") == 0) {
     curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-  } else if (a->body || strcmp(t->method, "POST") == 0) {
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(a->body ? a->body_size : 0));
-    if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, a->body ? a->body : "") != CURLE_OK) return 0;
+  } else if (r->body || strcmp(t->method, "POST") == 0) {
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_size : 0));
+    if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, r->body ? r->body : "") != CURLE_OK) return 0;
     if (strcmp(t->method, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
   } else if (strcmp(t->method, "GET") != 0) {
     curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
@@ -481,77 +443,41 @@ static int setup(lua_State *L, transfer *t, const request_args *a) {
   return 1;
 }
 
-/* Starts the request `a` for the running task and suspends it. */
-static int start(lua_State *L, request_args *a, const char *fname) {
-  as_loop *loop = as__loop(L);
-  as_task *task = as__task_check_current(L, loop, fname);
+/* "<opname> <url>", or "<opname> <METHOD> <url>" when the name does not say
+ * the method: malloc'd, or NULL. */
+static char *make_label(const char *opname, const char *method, const char *url) {
+  size_t size = strlen(opname) + strlen(method) + strlen(url) + 3;
+  char *label = malloc(size);
+  if (label == NULL) return NULL;
+  if (strcmp(opname, "http.request") == 0) snprintf(label, size, "%s %s %s", opname, method, url);
+  else snprintf(label, size, "%s %s", opname, url);
+  return label;
+}
+
+int as__http_request(lua_State *L, as_loop *loop, as_task *task, const as_http_request *r) {
   as_http *h = http_of(loop);
   transfer *t;
-  if (a->method == NULL) a->method = a->body ? "POST" : "GET";
-  if (h == NULL) return luaL_error(L, "http.%s: cannot start libcurl", fname);
+  if (h == NULL) return luaL_error(L, "%s: cannot start libcurl", r->opname);
   t = calloc(1, sizeof *t);
   if (t == NULL) return luaL_error(L, "not enough memory");
   as_list_init(&t->node);
   as__io_op_init(&t->op, &TRANSFER_TYPE, loop);
   t->http = h;
-  if ((t->url = strdup(a->url)) == NULL || (t->method = strdup(a->method)) == NULL ||
-      (t->easy = curl_easy_init()) == NULL || !setup(L, t, a)) {
+  if ((t->url = strdup(r->url)) == NULL || (t->method = strdup(r->method)) == NULL ||
+      (t->label = make_label(r->opname, r->method, r->url)) == NULL ||
+      (t->easy = curl_easy_init()) == NULL || !setup(t, r)) {
     release(&t->op);
     return luaL_error(L, "not enough memory");
   }
   if (curl_multi_add_handle(h->multi, t->easy) != CURLM_OK) {
     release(&t->op);
-    return as__error_raise(L, "IOError", "%s %s: cannot start the transfer", a->method, a->url);
+    as__error_push(L, "IOError", "%s %s: cannot start the transfer", r->opname, r->url);
+    lua_pushliteral(L, "EIO");
+    lua_setfield(L, -2, "code");
+    return lua_error(L);
   }
   t->in_multi = 1;
   if (h->pending++ == 0) uv_check_start(&h->keepalive, on_keepalive);
   as_list_push_back(&h->transfers, &t->node);
-  return as__io_op_wait(L, &t->op, task, request_resumed);
-}
-
-/* request{method=, url=, headers=, body=, timeout=} -> {status=, headers=, body=}. */
-static int l_request(lua_State *L) {
-  request_args a = {0};
-  luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  read_options(L, 1, 1, 1, &a);
-  return start(L, &a, "request");
-}
-
-/* get(url [, opts]). */
-static int l_get(lua_State *L) {
-  request_args a = {0};
-  luaL_checktype(L, 1, LUA_TSTRING);
-  a.url = lua_tostring(L, 1);
-  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  if (lua_istable(L, 2)) read_options(L, 2, 2, 0, &a);
-  a.method = "GET";
-  return start(L, &a, "get");
-}
-
-/* post(url, body [, opts]). */
-static int l_post(lua_State *L) {
-  request_args a = {0};
-  luaL_checktype(L, 1, LUA_TSTRING);
-  a.url = lua_tostring(L, 1);
-  luaL_checktype(L, 2, LUA_TSTRING);
-  a.body = lua_tolstring(L, 2, &a.body_size);
-  if (!lua_isnoneornil(L, 3)) luaL_checktype(L, 3, LUA_TTABLE);
-  lua_settop(L, 3);
-  if (lua_istable(L, 3)) read_options(L, 3, 3, 0, &a);
-  a.method = "POST";
-  return start(L, &a, "post");
-}
-
-void as__open_http(lua_State *L) {
-  static const luaL_Reg functions[] = {
-    {"request", l_request},
-    {"get", l_get},
-    {"post", l_post},
-    {NULL, NULL}
-  };
-  lua_newtable(L);
-  as__set_boxed(L, functions);
-  lua_setfield(L, -2, "http");
+  return as__io_op_wait(L, &t->op, task);
 }

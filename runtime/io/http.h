@@ -1,19 +1,29 @@
-/* http.h -- asched.http: a non-blocking HTTP(S) client, libcurl's multi
- * interface driven by the loop's libuv (http.c). Owns the loop's CURLM
- * handle, its socket polls and its timer. */
+/* http.h -- an HTTP(S) client on the loop (http.c): libcurl's multi interface
+ * driven by the loop's libuv. Owns the loop's CURLM handle, its socket polls
+ * and its timer (an attachment of the loop). */
 #ifndef ASCHED_HTTP_H
 #define ASCHED_HTTP_H
 
 #include <lua.h>
+#include <stddef.h>
 
-struct as_loop;
+#include "loop.h"
+#include "task.h"
 
-/* Adds the table `http` to the module table on top. */
-void as__open_http(lua_State *L);
+/* A request; every string is the caller's and only read during the call. */
+typedef struct as_http_request {
+  const char *opname;        /* "http.get", "http.post", "http.request": for errors */
+  const char *method, *url;
+  const char *body;          /* or NULL: no body */
+  size_t body_size;
+  const char *const *header_names, *const *header_values;
+  size_t header_count;
+  long timeout_ms;           /* 0: none */
+} as_http_request;
 
-/* When the loop ends (before its handles are walked and closed): drops every
- * transfer left, cleans the multi handle up and closes the polls and timer,
- * which free themselves in their close callbacks. Harmless without requests. */
-void as__http_close(struct as_loop *loop);
+/* Starts `r` for the running task `t` and suspends it until the response is
+ * in: then returns {status=, headers= (lower-cased names), body=}. A network
+ * failure is an IOError (with `code`), an expired timeout a TimeoutError. */
+int as__http_request(lua_State *L, as_loop *loop, as_task *t, const as_http_request *r);
 
 #endif

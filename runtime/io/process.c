@@ -1,8 +1,7 @@
-/* process.c -- asched.process.run: a child process via uv_spawn, never
- * through a shell, with its stdout and stderr collected and its stdin fed,
- * while the calling task waits. Cancelling the caller kills the child
- * (SIGKILL); the handles close in their close callbacks and the operation
- * frees itself when the last one has closed. */
+/* process.c -- a child process via uv_spawn (see process.h). The handles close
+ * in their close callbacks and the operation frees itself when the last one
+ * has closed. The children of a loop are listed in its attachment, so the
+ * run's end kills and reaps every one still running. */
 #include "process.h"
 
 #include <lauxlib.h>
@@ -11,20 +10,24 @@
 #include <string.h>
 #include <uv.h>
 
-#include "errors.h"
+#include "buffer.h"
 #include "io_op.h"
-#include "loop.h"
+
+/* The children of one loop: an attachment made on the first run. */
+typedef struct children {
+  as_attachment attachment;
+  as_list list;           /* child.node */
+} children;
 
 typedef struct output {
   uv_pipe_t pipe;
-  char *data;
-  size_t size, capacity;
+  as_buffer bytes;
   struct child *owner;
 } output;
 
 typedef struct child {
   as_io_op op;
-  as_list node;         /* in loop->children until released */
+  as_list node;         /* in the loop's children until released */
   uv_process_t process;
   output out, err;
   uv_pipe_t in;
@@ -41,8 +44,8 @@ typedef struct child {
 static void release(as_io_op *op) {
   child *c = (child *)op;
   as_list_remove(&c->node);
-  free(c->out.data);
-  free(c->err.data);
+  as_buffer_free(&c->out.bytes);
+  as_buffer_free(&c->err.bytes);
   free(c->input);
   free(c);
 }
@@ -68,24 +71,18 @@ static void on_exit(uv_process_t *p, int64_t code, int signal) {
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   output *o = (output *)h;
   (void)suggested;
-  if (o->capacity - o->size < 4096) {
-    size_t capacity = o->capacity ? o->capacity * 2 : 16384;
-    char *grown = realloc(o->data, capacity);
-    if (grown == NULL) {
-      *buf = uv_buf_init(NULL, 0);   /* libuv reports UV_ENOBUFS */
-      return;
-    }
-    o->data = grown;
-    o->capacity = capacity;
+  if (o->bytes.capacity - o->bytes.size < 4096 && as_buffer_reserve(&o->bytes, 16384) != 0) {
+    *buf = uv_buf_init(NULL, 0);   /* libuv reports UV_ENOBUFS */
+    return;
   }
-  *buf = uv_buf_init(o->data + o->size, (unsigned)(o->capacity - o->size));
+  *buf = uv_buf_init(o->bytes.data + o->bytes.size, (unsigned)(o->bytes.capacity - o->bytes.size));
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   output *o = (output *)s;
   (void)buf;
   if (n > 0) {
-    o->size += (size_t)n;
+    o->bytes.size += (size_t)n;
     return;
   }
   if (n == 0) return;
@@ -99,7 +96,6 @@ static void on_written(uv_write_t *req, int status) {
   close_handle((uv_handle_t *)&c->in);
 }
 
-
 /* Nobody waits for the output any more: kill the child and stop reading, so
  * that a grandchild still holding the pipes cannot keep the run alive. */
 static void abort_child(as_io_op *op) {
@@ -110,21 +106,16 @@ static void abort_child(as_io_op *op) {
   if (c->input) close_handle((uv_handle_t *)&c->in);
 }
 
-static const as_io_op_type CHILD_TYPE = {"waiting for a process", abort_child, release, "io"};
-
 static void push_output(lua_State *L, const output *o, const char *field) {
-  lua_pushlstring(L, o->data ? o->data : "", o->size);
+  lua_pushlstring(L, o->bytes.data ? o->bytes.data : "", o->bytes.size);
   lua_setfield(L, -2, field);
 }
 
-static int run_resumed(lua_State *L, int status, lua_KContext ctx) {
-  child *c = (child *)ctx;
-  (void)status;
-  if (as__io_op_cancelled(L, &c->op)) return lua_error(L);
-  lua_settop(L, 0);
+static int push_result(lua_State *L, as_io_op *op) {
+  child *c = (child *)op;
   if (c->failed) {
-    as__io_op_let_go(L, &c->op);
-    return as__error_raise(L, "IOError", "process.run: cannot collect the output: not enough memory");
+    as__io_error_push(L, UV_ENOMEM, "process.run: collecting the output");
+    return AS_IO_FAILED;
   }
   lua_createtable(L, 0, 4);
   lua_pushinteger(L, c->code);
@@ -135,88 +126,72 @@ static int run_resumed(lua_State *L, int status, lua_KContext ctx) {
   }
   push_output(L, &c->out, "stdout");
   push_output(L, &c->err, "stderr");
-  as__io_op_let_go(L, &c->op);
   return 1;
 }
 
-/* ---- reading the arguments ---- */
+static const as_io_op_type CHILD_TYPE = {AS_IO_WAIT("io"), "waiting for a process", push_result,
+                                         abort_child, release};
 
-/* The strings of list `idx` as a NULL-terminated array (a userdata left on
- * the stack), or an argument error naming `what`. uv_spawn copies them. */
-static char **string_list(lua_State *L, int idx, const char *what, int arg) {
-  lua_Integer i, n = luaL_len(L, idx);
-  char **list = lua_newuserdatauv(L, sizeof *list * (size_t)(n + 1), 0);  /* freed by the GC */
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, idx, i);
-    if (lua_type(L, -1) != LUA_TSTRING)
-      luaL_argerror(L, arg, lua_pushfstring(L, "%s[%d] must be a string", what, (int)i));
-    list[i - 1] = (char *)lua_tostring(L, -1);   /* kept alive by the list itself */
-    lua_pop(L, 1);
+/* ---- the loop's children ---- */
+
+static const char children_key = 'C';
+
+/* The run is ending: kill every child and close its handles (on_exit will
+ * not come for a killed one once its handle is closed). */
+static void close_children(as_attachment *a, lua_State *L, as_loop *loop) {
+  children *all = (children *)a;
+  as_list *n;
+  (void)L;
+  (void)loop;
+  for (n = all->list.next; n != &all->list; n = n->next) {
+    child *c = as_container_of(n, child, node);
+    abort_child(&c->op);
+    close_handle((uv_handle_t *)&c->process);
   }
-  list[n] = NULL;
-  return list;
 }
 
-/* env table {NAME = value} -> "NAME=value" strings kept on the stack. */
-static char **env_list(lua_State *L, int idx) {
-  int n = 0, base = lua_gettop(L);
-  char **list;
-  lua_pushnil(L);
-  while (lua_next(L, idx)) {
-    if (lua_type(L, -2) != LUA_TSTRING || (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER))
-      luaL_argerror(L, 2, "env must map names to strings");
-    lua_pushfstring(L, "%s=%s", lua_tostring(L, -2), lua_tostring(L, -1));
-    lua_insert(L, -3);
-    lua_pop(L, 1);
-    n++;
-  }
-  list = lua_newuserdatauv(L, sizeof *list * (size_t)(n + 1), 0);
-  for (int i = 0; i < n; i++) list[i] = (char *)lua_tostring(L, base + 1 + i);
-  list[n] = NULL;
-  return list;
+static void release_children(as_attachment *a, lua_State *L, as_loop *loop) {
+  (void)L;
+  (void)loop;
+  free(a);
 }
 
-/* run(argv [, {stdin=, cwd=, env=}]) -> {code=, signal=, stdout=, stderr=}. */
-int as__process_run(lua_State *L) {
-  as_loop *loop = as__loop(L);
+static children *children_of(as_loop *loop) {
+  children *all = (children *)as__loop_attachment(loop, &children_key);
+  if (all != NULL) return all;
+  all = calloc(1, sizeof *all);
+  if (all == NULL) return NULL;
+  all->attachment.key = &children_key;
+  all->attachment.close = close_children;
+  all->attachment.release = release_children;
+  as_list_init(&all->list);
+  as__loop_attach(loop, &all->attachment);
+  return all;
+}
+
+/* ---- starting ---- */
+
+int as__process_run(lua_State *L, as_loop *loop, as_task *t, const as_process_spec *spec) {
   uv_process_options_t options;
   uv_stdio_container_t stdio[3];
-  const char *input = NULL;
-  size_t input_size = 0;
-  char **args, **env = NULL;
-  as_task *t;
-  child *c;
+  children *all = children_of(loop);
+  child *c = calloc(1, sizeof *c);
   int status;
-  luaL_checktype(L, 1, LUA_TTABLE);
-  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  t = as__task_check_current(L, loop, "run");
-  memset(&options, 0, sizeof options);
-  args = string_list(L, 1, "argv", 1);
-  if (args[0] == NULL) luaL_argerror(L, 1, "argv must name a program");
-  if (lua_istable(L, 2)) {
-    if (lua_getfield(L, 2, "stdin") != LUA_TNIL) input = luaL_checklstring(L, -1, &input_size);
-    if (lua_getfield(L, 2, "cwd") != LUA_TNIL) options.cwd = luaL_checkstring(L, -1);
-    if (lua_getfield(L, 2, "env") != LUA_TNIL) {
-      luaL_checktype(L, -1, LUA_TTABLE);
-      env = env_list(L, lua_gettop(L));
-    }
-  }
-  c = calloc(1, sizeof *c);
-  if (c == NULL || (input && (c->input = malloc(input_size ? input_size : 1)) == NULL)) {
+  if (all == NULL || c == NULL || (spec->input && (c->input = malloc(spec->input_size ? spec->input_size : 1)) == NULL)) {
     free(c);
     return luaL_error(L, "not enough memory");
   }
-  if (input) memcpy(c->input, input, input_size);
-  c->input_size = input_size;
+  if (spec->input) memcpy(c->input, spec->input, spec->input_size);
+  c->input_size = spec->input_size;
   as__io_op_init(&c->op, &CHILD_TYPE, loop);
-  as_list_push_back(&loop->children, &c->node);
+  as_list_push_back(&all->list, &c->node);
   c->out.owner = c->err.owner = c;
   uv_pipe_init(&loop->uv, &c->out.pipe, 0);
   uv_pipe_init(&loop->uv, &c->err.pipe, 0);
   c->out.pipe.data = c->err.pipe.data = c;
   c->open_handles = 2;
-  if (input) {
+  memset(&options, 0, sizeof options);
+  if (c->input) {
     as__io_ignore_sigpipe();
     uv_pipe_init(&loop->uv, &c->in, 0);
     c->in.data = c;
@@ -230,9 +205,10 @@ int as__process_run(lua_State *L) {
   stdio[1].data.stream = (uv_stream_t *)&c->out.pipe;
   stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
   stdio[2].data.stream = (uv_stream_t *)&c->err.pipe;
-  options.file = args[0];
-  options.args = args;
-  options.env = env;
+  options.file = spec->argv[0];
+  options.args = spec->argv;
+  options.env = spec->env;
+  options.cwd = spec->cwd;
   options.stdio = stdio;
   options.stdio_count = 3;
   options.exit_cb = on_exit;
@@ -240,33 +216,23 @@ int as__process_run(lua_State *L) {
   status = uv_spawn(&loop->uv, &c->process, &options);
   if (status != 0) {
     /* Nothing started: close the pipes; the child frees itself after. */
-    c->op.caller = NULL;
     c->exited = 1;                     /* nothing to kill */
     close_handle((uv_handle_t *)&c->out.pipe);
     close_handle((uv_handle_t *)&c->err.pipe);
-    if (input) close_handle((uv_handle_t *)&c->in);
+    if (c->input) close_handle((uv_handle_t *)&c->in);
     c->open_handles++;                 /* a failed spawn's handle is closed too */
     uv_close((uv_handle_t *)&c->process, on_closed);
-    return as__error_raise(L, "IOError", "process.run: %s: %s", args[0], uv_strerror(status));
+    as__io_error_push(L, status, "process.run %s", spec->argv[0]);
+    return lua_error(L);
   }
   c->open_handles++;   /* the process handle, closed in on_exit */
   uv_read_start((uv_stream_t *)&c->out.pipe, on_alloc, on_read);
   uv_read_start((uv_stream_t *)&c->err.pipe, on_alloc, on_read);
-  if (input) {
-    uv_buf_t buf = uv_buf_init(c->input, (unsigned)input_size);
+  if (c->input) {
+    uv_buf_t buf = uv_buf_init(c->input, (unsigned)c->input_size);
     c->write_req.data = c;
     if (uv_write(&c->write_req, (uv_stream_t *)&c->in, &buf, 1, on_written) != 0)
       close_handle((uv_handle_t *)&c->in);
   }
-  return as__io_op_wait(L, &c->op, t, run_resumed);
-}
-
-
-void as__process_close_all(as_loop *loop) {
-  as_list *n;
-  for (n = loop->children.next; n != &loop->children; n = n->next) {
-    child *c = as_container_of(n, child, node);
-    abort_child(&c->op);
-    close_handle((uv_handle_t *)&c->process);   /* on_exit will not come */
-  }
+  return as__io_op_wait(L, &c->op, t);
 }

@@ -1,13 +1,14 @@
-/* tcp.c -- asched.tcp: connect(host, port) -> stream; listen(host, port,
- * handler) -> server, running handler(stream) as a task per connection.
- * Streams read([n]), read_line(), write(s) and close() (also <close>).
+/* tcp.c -- TCP on the loop (see tcp.h): connect, listen with a task per
+ * connection, and streams that read and write.
  *
- * A connection's libuv handle lives in a malloc'd `conn`, freed in its close
+ * A connection's libuv handle lives in a malloc'd `as_conn`, freed in its close
  * callback; the Lua Stream only points at it. A stream reads only while a
  * task waits for data, so an idle connection does not keep the loop alive
  * (the virtual clock and deadlock detection see it as idle); a listening
- * server does. Each wait is an io_op (io_op.h): a cancelled reader, writer
- * or connector lets go at once. */
+ * server does. A read waits until what it asked for is there -- some bytes,
+ * a line, the end, an error -- so its waiter is woken once. Every wait is an
+ * io_op: a cancelled reader, writer or connector lets go at once. The sockets
+ * of a loop are listed in its attachment, closed when the run ends. */
 #include "tcp.h"
 
 #include <lauxlib.h>
@@ -15,231 +16,246 @@
 #include <string.h>
 #include <uv.h>
 
-#include "bindings.h"
+#include "buffer.h"
 #include "errors.h"
 #include "io_op.h"
-#include "loop.h"
 
-#define STREAM "asched.Stream"
-#define SERVER "asched.Server"
 #define READ_CHUNK 65536
 
-typedef struct stream stream;
+/* ---- the sockets of a loop ---- */
 
-typedef struct conn {
-  uv_tcp_t handle;
-  as_list node;         /* in loop->tcp_handles (first after the handle: see close_all) */
-  int is_listener;      /* 0 */
-  as_loop *loop;
-  stream *owner;        /* the Lua Stream, or NULL once it is collected */
-  char *data;           /* bytes received, not yet read: data[start, size) */
-  size_t start, size, capacity;
-  int eof;
-  int error;            /* a libuv error code, or 0 */
-  int closing;
-  as_io_op *reader;     /* the task waiting for data, or NULL */
-} conn;
+/* A node in the loop's socket list, embedded in a connection or a listener;
+ * `close` starts closing the one it is in. */
+typedef struct socket_node {
+  as_list node;
+  void (*close)(struct socket_node *self);
+} socket_node;
 
-struct stream {
-  conn *c;              /* NULL once closed */
-};
+typedef struct sockets {
+  as_attachment attachment;
+  as_list list;         /* socket_node */
+} sockets;
+
+static const char sockets_key = 'T';
+
+static void close_sockets(as_attachment *a, lua_State *L, as_loop *loop) {
+  sockets *all = (sockets *)a;
+  as_list *n = all->list.next;
+  (void)L;
+  (void)loop;
+  while (n != &all->list) {
+    as_list *next = n->next;         /* close callbacks run later, in uv_run */
+    socket_node *s = as_container_of(n, socket_node, node);
+    s->close(s);
+    n = next;
+  }
+}
+
+static void release_sockets(as_attachment *a, lua_State *L, as_loop *loop) {
+  (void)L;
+  (void)loop;
+  free(a);
+}
+
+static sockets *sockets_of(as_loop *loop) {
+  sockets *all = (sockets *)as__loop_attachment(loop, &sockets_key);
+  if (all != NULL) return all;
+  all = calloc(1, sizeof *all);
+  if (all == NULL) return NULL;
+  all->attachment.key = &sockets_key;
+  all->attachment.close = close_sockets;
+  all->attachment.release = release_sockets;
+  as_list_init(&all->list);
+  as__loop_attach(loop, &all->attachment);
+  return all;
+}
 
 /* ---- connections ---- */
 
+typedef struct read_op read_op;
+
+typedef struct as_conn {
+  uv_tcp_t handle;
+  socket_node socket;
+  as_loop *loop;
+  as_stream *owner;     /* the Lua Stream, or NULL once it is collected */
+  as_buffer in;         /* bytes received, not yet read: in.data[start, in.size) */
+  size_t start;
+  int eof;
+  int error;            /* a libuv error code, or 0 */
+  int closing;
+  read_op *reader;      /* the task waiting for data, or NULL */
+} as_conn;
+
+/* A task waiting for data on `c`. */
+struct read_op {
+  as_io_op op;
+  as_conn *c;           /* NULL once the connection closed under it */
+  as_read_mode mode;
+  size_t n;
+};
+
 static void conn_closed(uv_handle_t *h) {
-  conn *c = h->data;
-  as_list_remove(&c->node);
-  if (c->reader) as__io_op_finish(c->reader);   /* closed by the run's end */
+  as_conn *c = h->data;
+  as_list_remove(&c->socket.node);
   if (c->owner) c->owner->c = NULL;
-  free(c->data);
+  as_buffer_free(&c->in);
   free(c);
 }
 
-static void conn_close(conn *c) {
+/* Wakes the waiting reader, if any: what it waits for is there, or never
+ * will be. */
+static void wake_reader(as_conn *c) {
+  read_op *r = c->reader;
+  if (r == NULL) return;
+  c->reader = NULL;
+  if (c->closing) r->c = NULL;
+  as__io_op_finish(&r->op);
+}
+
+static void conn_close(as_conn *c) {
   if (c->closing) return;
-  c->closing = 1;     /* also when the run's end closed the handle first: */
-  if (c->reader) {               /* wake it: it finds the stream closed */
-    as_io_op *op = c->reader;
-    c->reader = NULL;
-    as__io_op_finish(op);
-  }
+  c->closing = 1;
+  wake_reader(c);                /* it finds the stream closed */
   if (!uv_is_closing((uv_handle_t *)&c->handle)) uv_close((uv_handle_t *)&c->handle, conn_closed);
 }
 
-static conn *conn_new(as_loop *loop) {
-  conn *c = calloc(1, sizeof *c);
+static void close_conn_node(socket_node *s) { conn_close(as_container_of(s, as_conn, socket)); }
+
+static as_conn *conn_new(as_loop *loop) {
+  sockets *all = sockets_of(loop);
+  as_conn *c = all ? calloc(1, sizeof *c) : NULL;
   if (c == NULL) return NULL;
   c->loop = loop;
   uv_tcp_init(&loop->uv, &c->handle);
   c->handle.data = c;
-  as_list_push_back(&loop->tcp_handles, &c->node);
+  c->socket.close = close_conn_node;
+  as_list_push_back(&all->list, &c->socket.node);
   return c;
 }
 
+/* The length of the next line in the buffer, including its "\n", or 0. */
+static size_t line_length(const as_conn *c) {
+  const char *from = c->in.data + c->start;
+  const char *at = c->in.data ? memchr(from, '\n', c->in.size - c->start) : NULL;
+  return at ? (size_t)(at - from) + 1 : 0;
+}
+
+/* Can a read in `mode` be answered now (data, the end, or an error)? */
+static int answerable(const as_conn *c, as_read_mode mode) {
+  if (c->eof || c->error) return 1;
+  if (c->in.size == c->start) return 0;
+  return mode == AS_READ_ANY || line_length(c) > 0;
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  conn *c = h->data;
+  as_conn *c = h->data;
   (void)suggested;
-  if (c->start > 0 && c->start == c->size) c->start = c->size = 0;
-  if (c->capacity - c->size < READ_CHUNK) {
-    size_t capacity = c->capacity ? c->capacity * 2 : READ_CHUNK * 2;
-    char *grown;
-    while (capacity - c->size < READ_CHUNK) capacity *= 2;
-    grown = realloc(c->data, capacity);
-    if (grown == NULL) {
-      *buf = uv_buf_init(NULL, 0);
-      return;
-    }
-    c->data = grown;
-    c->capacity = capacity;
+  if (c->start > 0 && c->start == c->in.size) c->start = c->in.size = 0;
+  if (c->in.capacity - c->in.size < READ_CHUNK && as_buffer_reserve(&c->in, READ_CHUNK) != 0) {
+    *buf = uv_buf_init(NULL, 0);
+    return;
   }
-  *buf = uv_buf_init(c->data + c->size, (unsigned)(c->capacity - c->size));
+  *buf = uv_buf_init(c->in.data + c->in.size, (unsigned)(c->in.capacity - c->in.size));
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
-  conn *c = s->data;
+  as_conn *c = s->data;
   (void)buf;
   if (n == 0) return;
-  if (n > 0) c->size += (size_t)n;
+  if (n > 0) c->in.size += (size_t)n;
   else if (n == UV_EOF) c->eof = 1;
   else c->error = (int)n;
-  uv_read_stop(s);
-  if (c->reader) {
-    as_io_op *op = c->reader;
-    c->reader = NULL;
-    as__io_op_finish(op);
+  if (c->reader == NULL || answerable(c, c->reader->mode)) {
+    uv_read_stop(s);
+    wake_reader(c);
   }
 }
 
-/* ---- waiting for data ---- */
+/* Pushes an answer to a read in `mode` from the buffer, or raises; returns
+ * the number of values (0 at the end of the stream). */
+static int take(lua_State *L, as_conn *c, as_read_mode mode, size_t n) {
+  size_t available = c->in.size - c->start, line;
+  const char *from = c->in.data + c->start;
+  if (mode == AS_READ_LINE && (line = line_length(c)) > 0) {
+    size_t keep = line > 1 && from[line - 2] == '\r' ? line - 2 : line - 1;
+    lua_pushlstring(L, from, keep);
+    c->start += line;
+    return 1;
+  }
+  if (available > 0 && (mode == AS_READ_ANY || c->eof)) {
+    size_t count = mode == AS_READ_ANY && n > 0 && n < available ? n : available;
+    lua_pushlstring(L, from, count);    /* a last line without its newline, too */
+    c->start += count;
+    return 1;
+  }
+  if (c->error) {
+    as__io_error_push(L, c->error, mode == AS_READ_LINE ? "stream.read_line" : "stream.read");
+    return lua_error(L);
+  }
+  return 0;                              /* the end */
+}
 
-typedef struct read_wait {
-  as_io_op op;
-  conn *c;              /* NULL once the connection closed under it */
-} read_wait;
+static int read_push(lua_State *L, as_io_op *op) {
+  read_op *r = (read_op *)op;
+  if (r->c == NULL || r->c->closing) {
+    as__stream_closed_error(L, r->mode == AS_READ_LINE ? "stream.read_line" : "stream.read");
+    return AS_IO_FAILED;
+  }
+  return take(L, r->c, r->mode, r->n);
+}
 
-static void read_wait_release(as_io_op *op) { free(op); }
+static void read_release(as_io_op *op) { free(op); }
 
-static void read_wait_abort(as_io_op *op) {
-  read_wait *w = (read_wait *)op;
-  if (w->c && w->c->reader == op) {
-    w->c->reader = NULL;
-    uv_read_stop((uv_stream_t *)&w->c->handle);
+/* The reader was cancelled: stop reading (data stays buffered for later). */
+static void read_abort(as_io_op *op) {
+  read_op *r = (read_op *)op;
+  if (r->c && r->c->reader == r) {
+    r->c->reader = NULL;
+    uv_read_stop((uv_stream_t *)&r->c->handle);
     as__io_op_finish(op);     /* nobody waits: frees it */
   }
 }
 
-static const as_io_op_type READ_TYPE = {"reading from a socket", read_wait_abort, read_wait_release, "io"};
+static const as_io_op_type READ_TYPE = {AS_IO_WAIT("io"), "reading from a socket", read_push,
+                                        read_abort, read_release};
 
-static stream *check_stream(lua_State *L) { return luaL_checkudata(L, 1, STREAM); }
-
-static conn *check_open(lua_State *L, const char *fname) {
-  stream *s = check_stream(L);
-  if (s->c == NULL || s->c->closing)
-    as__error_raise(L, "IOError", "%s: the stream is closed", fname);
-  return s->c;
+void as__stream_closed_error(lua_State *L, const char *opname) {
+  as__error_push(L, "IOError", "%s: the stream is closed", opname);
+  lua_pushliteral(L, "EBADF");
+  lua_setfield(L, -2, "code");
 }
 
-static int raise_io(lua_State *L, const char *fname, int error) {
-  return as__error_raise(L, "IOError", "%s: %s", fname, uv_strerror(error));
-}
+int as__stream_is_open(const as_stream *s) { return s->c != NULL && !s->c->closing; }
 
-/* Suspends until data, end of stream or an error arrive; `k` tries again. */
-static int wait_for_data(lua_State *L, conn *c, lua_KFunction k) {
-  as_task *t = as__task_check_current(L, c->loop, "read");
-  read_wait *w = calloc(1, sizeof *w);
+int as__stream_read(lua_State *L, as_loop *loop, as_task *t, as_stream *s, as_read_mode mode, size_t n) {
+  const char *opname = mode == AS_READ_LINE ? "stream.read_line" : "stream.read";
+  as_conn *c = s->c;
+  read_op *r;
   int status;
-  if (w == NULL) return luaL_error(L, "not enough memory");
-  as__io_op_init(&w->op, &READ_TYPE, c->loop);
-  w->c = c;
+  if (!as__stream_is_open(s)) {
+    as__stream_closed_error(L, opname);
+    return lua_error(L);
+  }
+  if (answerable(c, mode)) return take(L, c, mode, n);
+  if (c->reader != NULL) {
+    as__error_push(L, "RuntimeError", "%s: another task is already reading this stream", opname);
+    return lua_error(L);
+  }
+  r = calloc(1, sizeof *r);
+  if (r == NULL) return luaL_error(L, "not enough memory");
   status = uv_read_start((uv_stream_t *)&c->handle, on_alloc, on_read);
   if (status != 0 && status != UV_EALREADY) {
-    free(w);
-    return raise_io(L, "read", status);
+    free(r);
+    as__io_error_push(L, status, "%s", opname);
+    return lua_error(L);
   }
-  c->reader = &w->op;
-  return as__io_op_wait(L, &w->op, t, k);
-}
-
-/* After a wait: the error to raise if the task was cancelled or the stream
- * closed; else 0 and the conn in *out. */
-static int after_wait(lua_State *L, lua_KContext ctx, conn **out) {
-  read_wait *w = (read_wait *)ctx;
-  if (as__io_op_cancelled(L, &w->op)) return 1;
-  as__io_op_let_go(L, &w->op);
-  *out = check_stream(L)->c;
-  if (*out == NULL || (*out)->closing) {
-    as__error_push(L, "IOError", "read: the stream was closed");
-    return 1;
-  }
-  return 0;
-}
-
-/* Pushes `n` bytes from the buffer and consumes them. */
-static void take(lua_State *L, conn *c, size_t n) {
-  lua_pushlstring(L, c->data + c->start, n);
-  c->start += n;
-}
-
-static int read_step(lua_State *L, conn *c, lua_KFunction k) {
-  size_t available = c->size - c->start;
-  lua_Integer n = luaL_optinteger(L, 2, 0);
-  if (available > 0) {
-    take(L, c, n > 0 && (size_t)n < available ? (size_t)n : available);
-    return 1;
-  }
-  if (c->eof) return 0;
-  if (c->error) return raise_io(L, "read", c->error);
-  return wait_for_data(L, c, k);
-}
-
-static int read_resumed(lua_State *L, int status, lua_KContext ctx) {
-  conn *c;
-  (void)status;
-  if (after_wait(L, ctx, &c)) return lua_error(L);
-  lua_settop(L, 2);
-  return read_step(L, c, read_resumed);
-}
-
-/* read([n]) -> up to n bytes (any available, at least one), or nil at the end. */
-static int stream_read(lua_State *L) {
-  conn *c = check_open(L, "read");
-  lua_Integer n = luaL_optinteger(L, 2, 0);
-  luaL_argcheck(L, n >= 0, 2, "non-negative integer expected");
-  lua_settop(L, 2);
-  return read_step(L, c, read_resumed);
-}
-
-static int read_line_step(lua_State *L, conn *c, lua_KFunction k) {
-  const char *at = c->data ? memchr(c->data + c->start, '\n', c->size - c->start) : NULL;
-  if (at != NULL) {
-    size_t length = (size_t)(at - (c->data + c->start));
-    size_t keep = length > 0 && at[-1] == '\r' ? length - 1 : length;
-    lua_pushlstring(L, c->data + c->start, keep);
-    c->start += length + 1;
-    return 1;
-  }
-  if (c->eof) {
-    if (c->size == c->start) return 0;
-    take(L, c, c->size - c->start);   /* the last line, without its newline */
-    return 1;
-  }
-  if (c->error) return raise_io(L, "read_line", c->error);
-  return wait_for_data(L, c, k);
-}
-
-static int read_line_resumed(lua_State *L, int status, lua_KContext ctx) {
-  conn *c;
-  (void)status;
-  if (after_wait(L, ctx, &c)) return lua_error(L);
-  lua_settop(L, 1);
-  return read_line_step(L, c, read_line_resumed);
-}
-
-/* read_line() -> the next line without its "\n" (or "\r\n"), or nil at the end. */
-static int stream_read_line(lua_State *L) {
-  conn *c = check_open(L, "read_line");
-  lua_settop(L, 1);
-  return read_line_step(L, c, read_line_resumed);
+  as__io_op_init(&r->op, &READ_TYPE, loop);
+  r->c = c;
+  r->mode = mode;
+  r->n = n;
+  c->reader = r;
+  return as__io_op_wait(L, &r->op, t);
 }
 
 /* ---- writing ---- */
@@ -258,77 +274,62 @@ static void on_written(uv_write_t *req, int status) {
   as__io_op_finish(&w->op);
 }
 
+static int write_push(lua_State *L, as_io_op *op) {
+  write_op *w = (write_op *)op;
+  if (w->status == 0) return 0;
+  as__io_error_push(L, w->status, "stream.write");
+  return AS_IO_FAILED;
+}
+
 static void write_release(as_io_op *op) { free(op); }
 
 /* A cancelled writer: the bytes already handed to libuv go out anyway. */
-static const as_io_op_type WRITE_TYPE = {"writing to a socket", NULL, write_release, "io"};
+static const as_io_op_type WRITE_TYPE = {AS_IO_WAIT("io"), "writing to a socket", write_push, NULL,
+                                         write_release};
 
-static int write_resumed(lua_State *L, int status, lua_KContext ctx) {
-  write_op *w = (write_op *)ctx;
-  int result;
-  (void)status;
-  if (as__io_op_cancelled(L, &w->op)) return lua_error(L);
-  result = w->status;
-  as__io_op_let_go(L, &w->op);
-  if (result != 0) return raise_io(L, "write", result);
-  return 0;
-}
-
-
-/* write(s): suspends until the bytes are handed to the kernel. */
-static int stream_write(lua_State *L) {
-  conn *c = check_open(L, "write");
-  size_t size;
-  const char *data = luaL_checklstring(L, 2, &size);
-  as_task *t = as__task_check_current(L, c->loop, "write");
-  write_op *w = malloc(sizeof *w + (size ? size : 1));
+int as__stream_write(lua_State *L, as_loop *loop, as_task *t, as_stream *s, const char *data, size_t size) {
+  write_op *w;
   uv_buf_t buf;
   int status;
+  if (!as__stream_is_open(s)) {
+    as__stream_closed_error(L, "stream.write");
+    return lua_error(L);
+  }
+  w = malloc(sizeof *w + (size ? size : 1));
   if (w == NULL) return luaL_error(L, "not enough memory");
   as__io_ignore_sigpipe();
   memcpy(w->data, data, size);
   w->size = size;
   w->status = 0;
   w->req.data = w;
-  as__io_op_init(&w->op, &WRITE_TYPE, c->loop);
+  as__io_op_init(&w->op, &WRITE_TYPE, loop);
   buf = uv_buf_init(w->data, (unsigned)size);
-  status = uv_write(&w->req, (uv_stream_t *)&c->handle, &buf, 1, on_written);
+  status = uv_write(&w->req, (uv_stream_t *)&s->c->handle, &buf, 1, on_written);
   if (status != 0) {
     free(w);
-    return raise_io(L, "write", status);
+    as__io_error_push(L, status, "stream.write");
+    return lua_error(L);
   }
-  return as__io_op_wait(L, &w->op, t, write_resumed);
+  return as__io_op_wait(L, &w->op, t);
 }
 
-/* close(): closes the connection; pending reads end. Idempotent. */
-static int stream_close(lua_State *L) {
-  stream *s = check_stream(L);
+void as__stream_close(as_stream *s) {
   if (s->c) conn_close(s->c);
-  return 0;
 }
 
-static int stream_gc(lua_State *L) {
-  stream *s = check_stream(L);
-  if (s->c) {
-    s->c->owner = NULL;
-    conn_close(s->c);
-    s->c = NULL;
-  }
-  return 0;
-}
-
-static int stream_tostring(lua_State *L) {
-  stream *s = check_stream(L);
-  lua_pushstring(L, s->c && !s->c->closing ? "Stream (open)" : "Stream (closed)");
-  return 1;
+void as__stream_collect(as_stream *s) {
+  if (s->c == NULL) return;
+  s->c->owner = NULL;              /* the close callback must not touch `s` */
+  conn_close(s->c);
+  s->c = NULL;
 }
 
 /* Pushes a new Stream for `c`. */
-static void push_stream(lua_State *L, conn *c) {
-  stream *s = lua_newuserdatauv(L, sizeof *s, 0);
+static void push_stream(lua_State *L, as_conn *c) {
+  as_stream *s = lua_newuserdatauv(L, sizeof *s, 0);
   s->c = c;
   c->owner = s;
-  luaL_setmetatable(L, STREAM);
+  luaL_setmetatable(L, AS_STREAM_METATABLE);
 }
 
 /* ---- connecting ---- */
@@ -337,7 +338,7 @@ typedef struct connect_op {
   as_io_op op;
   uv_getaddrinfo_t resolve;
   uv_connect_t req;
-  conn *c;              /* the connection, once resolved */
+  as_conn *c;           /* the connection, once resolved */
   int status;
   int resolving;
   char where[300];      /* "host:port", for messages */
@@ -357,7 +358,19 @@ static void connect_abort(as_io_op *op) {
   k->c = NULL;
 }
 
-static const as_io_op_type CONNECT_TYPE = {"connecting", connect_abort, connect_release, "io"};
+static int connect_push(lua_State *L, as_io_op *op) {
+  connect_op *k = (connect_op *)op;
+  if (k->status != 0) {
+    as__io_error_push(L, k->status, "tcp.connect %s", k->where);
+    return AS_IO_FAILED;
+  }
+  push_stream(L, k->c);
+  k->c = NULL;
+  return 1;
+}
+
+static const as_io_op_type CONNECT_TYPE = {AS_IO_WAIT("io"), "connecting", connect_push, connect_abort,
+                                           connect_release};
 
 static void on_connected(uv_connect_t *req, int status) {
   connect_op *k = req->data;
@@ -388,41 +401,14 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
   as__io_op_finish(&k->op);
 }
 
-static int connect_resumed(lua_State *L, int status, lua_KContext ctx) {
-  connect_op *k = (connect_op *)ctx;
-  (void)status;
-  if (as__io_op_cancelled(L, &k->op)) return lua_error(L);
-  if (k->status != 0) {
-    lua_pushfstring(L, "connect to %s: %s", k->where, uv_strerror(k->status));
-    as__io_op_let_go(L, &k->op);
-    as__error_push(L, "IOError", "%s", lua_tostring(L, -1));
-    return lua_error(L);
-  }
-  push_stream(L, k->c);
-  k->c = NULL;
-  as__io_op_let_go(L, &k->op);
-  return 1;
-}
-
-static lua_Integer check_port(lua_State *L, int arg) {
-  lua_Integer port = luaL_checkinteger(L, arg);
-  luaL_argcheck(L, port >= 0 && port <= 65535, arg, "port out of range");
-  return port;
-}
-
-/* connect(host, port) -> Stream. Suspends while resolving and connecting. */
-static int l_connect(lua_State *L) {
-  as_loop *loop = as__loop(L);
-  const char *host = luaL_checkstring(L, 1);
-  lua_Integer port = check_port(L, 2);
-  as_task *t = as__task_check_current(L, loop, "connect");
+int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, int port) {
   struct addrinfo hints;
   connect_op *k = calloc(1, sizeof *k);
   int status;
   if (k == NULL) return luaL_error(L, "not enough memory");
   as__io_op_init(&k->op, &CONNECT_TYPE, loop);
-  snprintf(k->where, sizeof k->where, "%s:%d", host, (int)port);
-  snprintf(k->port, sizeof k->port, "%d", (int)port);
+  snprintf(k->where, sizeof k->where, "%s:%d", host, port);
+  snprintf(k->port, sizeof k->port, "%d", port);
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -431,47 +417,42 @@ static int l_connect(lua_State *L) {
   status = uv_getaddrinfo(&loop->uv, &k->resolve, on_resolved, host, k->port, &hints);
   if (status != 0) {
     free(k);
-    return as__error_raise(L, "IOError", "connect to %s:%d: %s", host, (int)port, uv_strerror(status));
+    as__io_error_push(L, status, "tcp.connect %s:%d", host, port);
+    return lua_error(L);
   }
-  return as__io_op_wait(L, &k->op, t, connect_resumed);
+  return as__io_op_wait(L, &k->op, t);
 }
 
 /* ---- listening ---- */
 
-typedef struct listener {
+typedef struct as_listener {
   uv_tcp_t handle;
-  as_list node;         /* in loop->tcp_handles */
-  int is_listener;      /* 1 */
+  socket_node socket;
   as_loop *loop;
-  lua_State *L;         /* the loop's state: the handler is released in it */
   int handler_ref;      /* the handler function */
-  struct server *owner; /* the Lua Server, or NULL once collected */
-} listener;
-
-typedef struct server {
-  listener *l;          /* NULL once closed */
-  int port;
-} server;
+  as_server *owner;     /* the Lua Server, or NULL once closed or collected */
+} as_listener;
 
 static void listener_closed(uv_handle_t *h) {
-  listener *l = h->data;
-  as_list_remove(&l->node);
-  if (l->owner) l->owner->l = NULL;
-  luaL_unref(l->L, LUA_REGISTRYINDEX, l->handler_ref);
+  as_listener *l = h->data;
+  as_list_remove(&l->socket.node);
+  luaL_unref(l->loop->L, LUA_REGISTRYINDEX, l->handler_ref);
   free(l);
 }
 
 /* Stops accepting; the handler is released when the handle has closed. */
-static void listener_close(listener *l) {
+static void listener_close(as_listener *l) {
   if (l->owner) l->owner->l = NULL;
   l->owner = NULL;
   if (!uv_is_closing((uv_handle_t *)&l->handle)) uv_close((uv_handle_t *)&l->handle, listener_closed);
 }
 
+static void close_listener_node(socket_node *s) { listener_close(as_container_of(s, as_listener, socket)); }
+
 static void on_connection(uv_stream_t *s, int status) {
-  listener *l = s->data;
+  as_listener *l = s->data;
   lua_State *L = l->loop->L;
-  conn *c;
+  as_conn *c;
   if (status != 0 || uv_is_closing((uv_handle_t *)s)) return;
   c = conn_new(l->loop);
   if (c == NULL) return;
@@ -485,108 +466,59 @@ static void on_connection(uv_stream_t *s, int status) {
   lua_pop(L, 1);
 }
 
-/* listen(host, port, handler) -> Server. host nil: 127.0.0.1; port 0: any
- * free port (server.port says which). */
-static int l_listen(lua_State *L) {
-  as_loop *loop = as__loop(L);
-  const char *host = luaL_optstring(L, 1, "127.0.0.1");
-  lua_Integer port = check_port(L, 2);
+/* Fills `addr` from a numeric address; returns 0, or a libuv error. */
+static int parse_address(const char *host, int port, struct sockaddr_storage *addr) {
+  if (uv_ip4_addr(host, port, (struct sockaddr_in *)addr) == 0) return 0;
+  return uv_ip6_addr(host, port, (struct sockaddr_in6 *)addr);
+}
+
+int as__tcp_is_numeric(const char *host) {
+  struct sockaddr_storage addr;
+  return parse_address(host, 0, &addr) == 0;
+}
+
+int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler) {
   struct sockaddr_storage addr;
   int namelen = sizeof addr, status;
-  listener *l;
-  server *srv;
-  as__check_callable(L, 3);
-  if (loop == NULL) return luaL_error(L, "listen: no running loop");
-  if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)&addr) != 0 &&
-      uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)&addr) != 0)
-    return luaL_argerror(L, 1, "a numeric IPv4 or IPv6 address expected");
-  l = calloc(1, sizeof *l);
+  sockets *all = sockets_of(loop);
+  as_listener *l;
+  as_server *srv;
+  handler = lua_absindex(L, handler);
+  status = parse_address(host, port, &addr);
+  if (status != 0) {
+    as__io_error_push(L, status, "tcp.listen %s:%d", host, port);
+    return lua_error(L);
+  }
+  /* The Server first: it is what can raise (memory); then the listener. */
+  srv = lua_newuserdatauv(L, sizeof *srv, 0);
+  srv->l = NULL;
+  srv->port = 0;
+  luaL_setmetatable(L, AS_SERVER_METATABLE);
+  l = all ? calloc(1, sizeof *l) : NULL;
   if (l == NULL) return luaL_error(L, "not enough memory");
   l->loop = loop;
-  l->L = loop->L;
-  l->is_listener = 1;
+  l->handler_ref = LUA_NOREF;
   uv_tcp_init(&loop->uv, &l->handle);
   l->handle.data = l;
-  as_list_push_back(&loop->tcp_handles, &l->node);
-  lua_pushvalue(L, 3);
+  l->socket.close = close_listener_node;
+  as_list_push_back(&all->list, &l->socket.node);
+  lua_pushvalue(L, handler);
   l->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   status = uv_tcp_bind(&l->handle, (struct sockaddr *)&addr, 0);
   if (status == 0) status = uv_listen((uv_stream_t *)&l->handle, 511, on_connection);
   if (status != 0) {
     listener_close(l);
-    return as__error_raise(L, "IOError", "listen on %s:%d: %s", host, (int)port, uv_strerror(status));
+    as__io_error_push(L, status, "tcp.listen %s:%d", host, port);
+    return lua_error(L);
   }
   uv_tcp_getsockname(&l->handle, (struct sockaddr *)&addr, &namelen);
-  srv = lua_newuserdatauv(L, sizeof *srv, 0);
   srv->l = l;
-  srv->port = ntohs(((struct sockaddr_in *)&addr)->sin_port);
+  srv->port = addr.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&addr)->sin6_port)
+                                         : ntohs(((struct sockaddr_in *)&addr)->sin_port);
   l->owner = srv;
-  luaL_setmetatable(L, SERVER);
   return 1;
 }
 
-static server *check_server(lua_State *L) { return luaL_checkudata(L, 1, SERVER); }
-
-/* close(): stops accepting; connections already made go on. Idempotent. */
-static int server_close(lua_State *L) {
-  server *srv = check_server(L);
+void as__server_close(as_server *srv) {
   if (srv->l) listener_close(srv->l);
-  return 0;
-}
-
-static int server_index(lua_State *L) {
-  server *srv = check_server(L);
-  const char *key = luaL_checkstring(L, 2);
-  if (strcmp(key, "port") == 0) {
-    lua_pushinteger(L, srv->port);
-    return 1;
-  }
-  if (strcmp(key, "close") == 0) {
-    lua_pushcfunction(L, server_close);
-    return 1;
-  }
-  return 0;
-}
-
-void as__tcp_close_all(as_loop *loop) {
-  as_list *n = loop->tcp_handles.next;
-  while (n != &loop->tcp_handles) {
-    as_list *next = n->next;         /* close callbacks run later, in uv_run */
-    conn *c = as_container_of(n, conn, node);
-    if (c->is_listener) listener_close(as_container_of(n, listener, node));
-    else conn_close(c);
-    n = next;
-  }
-}
-
-void as__open_tcp(lua_State *L) {
-  static const luaL_Reg stream_methods[] = {
-    {"read", stream_read},
-    {"read_line", stream_read_line},
-    {"write", stream_write},
-    {"close", stream_close},
-    {NULL, NULL}
-  };
-  static const luaL_Reg functions[] = {
-    {"connect", l_connect},
-    {"listen", l_listen},
-    {NULL, NULL}
-  };
-  as__new_type(L, STREAM, stream_methods, stream_gc);
-  luaL_getmetatable(L, STREAM);
-  lua_pushcfunction(L, stream_tostring);
-  lua_setfield(L, -2, "__tostring");
-  lua_pop(L, 1);
-  if (luaL_newmetatable(L, SERVER)) {
-    lua_pushcfunction(L, server_index);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, server_close);
-    lua_setfield(L, -2, "__gc");
-    lua_pushcfunction(L, server_close);
-    lua_setfield(L, -2, "__close");
-  }
-  lua_pop(L, 1);
-  lua_newtable(L);
-  as__set_boxed(L, functions);
-  lua_setfield(L, -2, "tcp");
 }

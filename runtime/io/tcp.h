@@ -1,15 +1,69 @@
-/* tcp.h -- asched.tcp: connect, listen and streams on the loop (tcp.c). */
+/* tcp.h -- TCP connections and listeners on the loop (tcp.c). A Stream or
+ * Server userdata is a small box pointing at a malloc'd connection or
+ * listener, whose libuv handle is freed only in its close callback. */
 #ifndef ASCHED_TCP_H
 #define ASCHED_TCP_H
 
 #include <lua.h>
+#include <stddef.h>
 
-struct as_loop;
+#include "loop.h"
+#include "task.h"
 
-/* The run is ending: closes every connection and listener of `loop`. */
-void as__tcp_close_all(struct as_loop *loop);
+#define AS_STREAM_METATABLE "asched.Stream"
+#define AS_SERVER_METATABLE "asched.Server"
 
-/* Adds the table `tcp` to the module table on top. */
-void as__open_tcp(lua_State *L);
+struct as_conn;
+struct as_listener;
+
+/* The Stream userdata. */
+typedef struct as_stream {
+  struct as_conn *c;      /* NULL once closed */
+} as_stream;
+
+/* The Server userdata. */
+typedef struct as_server {
+  struct as_listener *l;  /* NULL once closed */
+  int port;
+} as_server;
+
+typedef enum { AS_READ_ANY, AS_READ_LINE } as_read_mode;
+
+/* Resolves `host` and connects to it for the running task `t`, which waits;
+ * then returns a Stream. An IOError names "tcp.connect host:port". */
+int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, int port);
+
+/* Listens on the numeric address `host` (IPv4 or IPv6; the caller checks it
+ * with as__tcp_parse_address) and `port` (0: any free one), running the
+ * function at stack index `handler` as handler(stream) in a task of its own
+ * per connection. Pushes a Server, or raises an IOError. */
+int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler);
+
+/* True when `host` is a numeric IPv4 or IPv6 address. */
+int as__tcp_is_numeric(const char *host);
+
+/* Reads from `s` for the running task `t`: AS_READ_ANY up to `n` bytes (0:
+ * any number, at least one), AS_READ_LINE the next line without its "\n" or
+ * "\r\n". Returns at once when the data is there, else waits. Returns nothing
+ * at the end of the stream. IOError when it fails or is closed meanwhile. */
+int as__stream_read(lua_State *L, as_loop *loop, as_task *t, as_stream *s, as_read_mode mode, size_t n);
+
+/* Writes the `size` bytes of `data`; waits until they are handed to the kernel. */
+int as__stream_write(lua_State *L, as_loop *loop, as_task *t, as_stream *s, const char *data, size_t size);
+
+/* Closes the connection; a waiting reader ends with an IOError. Idempotent. */
+void as__stream_close(as_stream *s);
+
+/* The Stream userdata is being collected: closes, and forgets it. */
+void as__stream_collect(as_stream *s);
+
+/* True while the stream is open. */
+int as__stream_is_open(const as_stream *s);
+
+/* Stops accepting; connections already made go on. Idempotent. */
+void as__server_close(as_server *srv);
+
+/* Pushes the IOError of an operation on a closed stream. */
+void as__stream_closed_error(lua_State *L, const char *opname);
 
 #endif

@@ -7,8 +7,10 @@
 #include <lauxlib.h>
 #include <stdlib.h>
 
-#include "loop.h"
-#include "sync.h"
+#include "describe.h"
+#include "task.h"
+
+#define HOLDERS_NAMED 8
 
 typedef struct graph {
   as_task **tasks;   /* pending tasks, by id */
@@ -28,22 +30,14 @@ static int32_t find(const graph *g, uint32_t id) {
   return -1;
 }
 
-/* The ids of the tasks `t` waits for: the awaited task, or the holders of
- * the lock or semaphore it queues on. Returns how many (up to `max`). */
+/* The ids of the tasks `t` waits for (the awaited task, the holders of the
+ * lock or semaphore it queues on), from its wait's `holders`. Returns how
+ * many (up to `max`), or -1. */
 static int waits_for(const as_task *t, uint32_t *out, int max, lua_Integer *unnamed) {
   *unnamed = 0;
   if (t->state != AS_TASK_SUSPENDED || (t->flags & AS_TASK_IN_READY)) return -1;
-  if (t->wait_kind == AS_WAIT_TASK) {
-    out[0] = ((const as_task *)t->wait_on)->id;
-    return 1;
-  }
-  if (t->wait_kind == AS_WAIT_QUEUE) {
-    const uint32_t *ids;
-    int i, n = as__sync_holders(t->wait_on, &ids, unnamed);
-    for (i = 0; i < n && i < max; i++) out[i] = ids[i];
-    return n < 0 ? -1 : (n < max ? n : max);
-  }
-  return -1;
+  if (t->wait == NULL || t->wait->holders == NULL) return -1;
+  return t->wait->holders(t, out, max, unnamed);
 }
 
 static void push_task_name(lua_State *L, as_loop *loop, const graph *g, uint32_t id) {
@@ -60,19 +54,14 @@ static void push_task_name(lua_State *L, as_loop *loop, const graph *g, uint32_t
 /* Adds "  name (what, where)[; held by ...]" for task `i`. */
 static void add_task_line(luaL_Buffer *b, lua_State *L, as_loop *loop, const graph *g, int32_t i) {
   as_task *t = g->tasks[i];
-  uint32_t ids[AS_HOLDERS_NAMED];
+  uint32_t ids[HOLDERS_NAMED];
   lua_Integer unnamed;
   int k, n;
   luaL_addstring(b, "\n  ");
-  as__task_push(L, loop, t);
-  as__task_push_name(L, -1, t);
-  as__task_push_wait_description(L, loop, t);
-  lua_pushfstring(L, "%s (%s)", lua_tostring(L, -2), lua_tostring(L, -1));
-  lua_replace(L, -4);
-  lua_pop(L, 2);
+  as__describe_task_line(L, loop, t);
   luaL_addvalue(b);
-  n = waits_for(t, ids, AS_HOLDERS_NAMED, &unnamed);
-  if (n < 0 || t->wait_kind != AS_WAIT_QUEUE) return;
+  n = waits_for(t, ids, HOLDERS_NAMED, &unnamed);
+  if (n < 0 || !t->wait->held) return;
   if (n == 0 && unnamed == 0) {
     luaL_addstring(b, "; no task holds it");
     return;
@@ -103,9 +92,9 @@ static int32_t find_cycle(const graph *g, int32_t *path) {
     state[start] = 1;
     while (depth > 0 && !found) {
       int32_t at = path[depth - 1], next = -1;
-      uint32_t ids[AS_HOLDERS_NAMED];
+      uint32_t ids[HOLDERS_NAMED];
       lua_Integer unnamed;
-      int n = waits_for(g->tasks[at], ids, AS_HOLDERS_NAMED, &unnamed);
+      int n = waits_for(g->tasks[at], ids, HOLDERS_NAMED, &unnamed);
       while (edge[at] < n && next < 0) next = find(g, ids[edge[at]++]);
       if (next < 0) {
         state[at] = 2;
@@ -132,7 +121,7 @@ void as__deadlock_push_report(lua_State *L, as_loop *loop) {
   luaL_Buffer b;
   graph g;
   int32_t i, length, *path;
-  g.tasks = as__loop_pending_tasks(L, loop, &g.n);
+  g.tasks = as__task_pending(L, loop, &g.n);
   path = malloc(sizeof *path * ((size_t)g.n + 1));
   luaL_buffinit(L, &b);
   luaL_addstring(&b, "every task is waiting and nothing can wake any of them:");

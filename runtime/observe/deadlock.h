@@ -4,10 +4,10 @@
 
 #include <lua.h>
 
-struct as_loop;
+#include "loop.h"
 
 /* Pushes the message: every pending task, what it waits on, who holds that,
  * and the first cycle of waits found. */
-void as__deadlock_push_report(lua_State *L, struct as_loop *loop);
+void as__deadlock_push_report(lua_State *L, as_loop *loop);
 
 #endif

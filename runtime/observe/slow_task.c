@@ -1,16 +1,30 @@
-/* slow_task.c -- debug mode's watchdog for tasks that do not suspend. */
+/* slow_task.c -- debug mode's watchdog for tasks that do not suspend (see
+ * slow_task.h). Owns its watch: an attachment of the loop that is also its
+ * observer. */
 #include "slow_task.h"
 
 #include <lauxlib.h>
+#include <stdlib.h>
 #include <uv.h>
 
-#include "loop.h"
+#include "task.h"
 
 /* Instructions between two looks at the clock: ~10 us of Lua code. */
 #define HOOK_COUNT 1000
 #define LIMIT_NS ((uint64_t)AS_SLOW_TASK_MS * 1000000u)
 
-static uint64_t elapsed_ms(const as_slow_watch *w) {
+/* The slice of the task being resumed. */
+typedef struct slow_watch {
+  as_attachment attachment;
+  as_observer observer;
+  uint64_t start_ns;  /* uv_hrtime() when the resume began */
+  int watching;       /* this resume is being watched */
+  int reported;       /* this slice has been reported once */
+} slow_watch;
+
+static const char watch_key = 'D';
+
+static uint64_t elapsed_ms(const slow_watch *w) {
   return (uv_hrtime() - w->start_ns) / 1000000u;
 }
 
@@ -26,10 +40,11 @@ static void report(lua_State *co, as_loop *loop, as_task *t, const char *what,
 /* The count hook: the task is still running; past the limit, say where. */
 static void slow_task_hook(lua_State *co, lua_Debug *ar) {
   as_loop *loop = as_loop_of(co);
-  as_slow_watch *w;
+  slow_watch *w;
   (void)ar;
   if (loop == NULL || loop->current_co != co) return;
-  w = &loop->slow_watch;
+  w = (slow_watch *)as__loop_attachment(loop, &watch_key);
+  if (w == NULL) return;
   if (!loop->debug || !w->watching || w->reported || uv_hrtime() - w->start_ns <= LIMIT_NS) return;
   w->reported = 1;
   as__task_push_where(co, co);
@@ -40,16 +55,21 @@ static void slow_task_hook(lua_State *co, lua_Debug *ar) {
   lua_pop(co, 3);
 }
 
-void as__slow_task_begin(as_loop *loop, lua_State *co) {
-  as_slow_watch *w = &loop->slow_watch;
+/* as_observer.resume: starts the clock and sets the count hook. */
+static void begin(as_observer *o, as_loop *loop, as_task *t) {
+  slow_watch *w = as_container_of(o, slow_watch, observer);
+  if (!loop->debug) return;
   w->start_ns = uv_hrtime();
   w->watching = 1;
   w->reported = 0;
-  lua_sethook(co, slow_task_hook, LUA_MASKCOUNT, HOOK_COUNT);
+  lua_sethook(t->co, slow_task_hook, LUA_MASKCOUNT, HOOK_COUNT);
 }
 
-void as__slow_task_end(as_loop *loop, as_task *t, lua_State *co, int status) {
-  as_slow_watch *w = &loop->slow_watch;
+/* as_observer.resumed: reports a slice that ran over the limit without the
+ * hook seeing it (time spent inside a C call such as os.execute). */
+static void end(as_observer *o, as_loop *loop, as_task *t, int status) {
+  slow_watch *w = as_container_of(o, slow_watch, observer);
+  lua_State *co = t->co;
   if (!w->watching) return;
   w->watching = 0;
   lua_sethook(co, NULL, 0, 0);
@@ -65,4 +85,23 @@ void as__slow_task_end(as_loop *loop, as_task *t, lua_State *co, int status) {
   }
   report(co, loop, t, lua_tostring(co, -1), NULL);
   lua_pop(co, status == LUA_OK ? 1 : 2);
+}
+
+static void release_watch(as_attachment *a, lua_State *L, as_loop *loop) {
+  (void)L;
+  (void)loop;
+  free(a);
+}
+
+void as__slow_task_attach(as_loop *loop) {
+  slow_watch *w;
+  if (as__loop_attachment(loop, &watch_key) != NULL) return;
+  w = calloc(1, sizeof *w);
+  if (w == NULL) return;
+  w->attachment.key = &watch_key;
+  w->attachment.release = release_watch;
+  w->observer.resume = begin;
+  w->observer.resumed = end;
+  as__loop_attach(loop, &w->attachment);
+  as__loop_observe(loop, &w->observer);
 }

@@ -417,7 +417,7 @@ describe("scripts/advanced/threading.lua", function()
                                "in a thread: finished = true after 0.2 s of work",
                                "sleep 0.1 -> exit 0", "true -> exit 0", "exit 3 -> exit 3",
                                "a table in, a table out: 3 numbers, total 12",
-                               "is refused: bad argument #1 to 'asched.to_thread'",
+                               "is refused: bad argument #1 to 'to_thread'",
                                "caught: cannot open missing.csv",
                                "The loop clock moved 0.00 s during 0.2 s of thread work"})
   end)

@@ -115,7 +115,7 @@ describe("asched.run with a seed", function()
     for _, bad in ipairs({1.5, "x", true, {}}) do
       local ok, err = pcall(asched.run, {seed = bad}, function() end)
       assert.is_false(ok)
-      assert.matches("bad argument #1 to '[%w.]*run' %(field 'seed' must be an integer%)", err)
+      assert.matches("bad argument #1 to '[%w.]*run' %(option 'seed' must be an integer, got ", err)
     end
   end)
 

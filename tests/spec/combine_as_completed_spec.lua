@@ -224,7 +224,7 @@ describe("asched.as_completed argument errors", function()
 
   it("a list that is not a table reads as Lua's own argument error", function()
     local err = message_of(error_of(function() asched.as_completed("tasks") end))
-    assert.equals("bad argument #1 to 'as_completed' (table expected, got string)", err)
+    assert.equals("bad argument #1 to 'as_completed' (table of tasks or functions expected, got string)", err)
   end)
 
   it("an item that is neither a task nor a function is an argument error naming it", function()

@@ -211,7 +211,7 @@ describe("asched.gather argument errors", function()
 
   it("a list that is not a table reads as Lua's own argument error", function()
     local err = message_of(error_of(function() asched.gather(42) end))
-    assert.equals("bad argument #1 to 'gather' (table expected, got number)", err)
+    assert.equals("bad argument #1 to 'gather' (table of tasks or functions expected, got number)", err)
   end)
 
   it("an item that is neither a task nor a function is an argument error naming it", function()

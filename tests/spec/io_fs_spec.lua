@@ -57,10 +57,11 @@ describe("asched.fs", function()
     assert.same({}, fs.list_dir(dir .. "/empty"))
   end)
 
-  it("raises an IOError naming the path of a missing file", function()
+  it("raises an IOError naming the operation and the path of a missing file, with its code", function()
     local err = error_of(fs.read_file, dir .. "/missing")
     assert_error_named("IOError", err)
-    assert.equal(dir .. "/missing: No such file or directory", err.message)
+    assert.equal("fs.read_file " .. dir .. "/missing: no such file or directory", err.message)
+    assert.equal("ENOENT", err.code)
     assert_error_named("IOError", error_of(fs.stat, dir .. "/missing"))
     assert_error_named("IOError", error_of(fs.list_dir, dir .. "/missing"))
     assert_error_named("IOError", error_of(fs.write_file, dir .. "/no/such/dir", "x"))
@@ -69,7 +70,8 @@ describe("asched.fs", function()
   it("raises an IOError when reading a directory as a file", function()
     local err = error_of(fs.read_file, dir)
     assert_error_named("IOError", err)
-    assert.equal(dir .. ": Is a directory", err.message)
+    assert.equal("fs.read_file " .. dir .. ": illegal operation on a directory", err.message)
+    assert.equal("EISDIR", err.code)
   end)
 
   it("lets other tasks run while a file is read", function()
@@ -94,11 +96,10 @@ describe("asched.fs", function()
       reader:cancel()
       assert_error_named("CancelledError", error_of(reader.await, reader))
     end
-    -- the jobs that were already running finish on the pool: wait for them
-    for _ = 1, 50 do
-      if open_fds() == before then break end
-      fs.stat(dir)
-    end
+    -- The jobs that were already running finish on the pool: wait for them,
+    -- bounded by the wall clock (a count of calls raced the pool's threads).
+    local give_up = os.time() + 10
+    while open_fds() ~= before and os.time() < give_up do asched.sleep(0.01) end
     assert.equal(before, open_fds())
   end)
 

@@ -114,9 +114,11 @@ describe("asched.process.run", function()
   it("rejects bad arguments in Lua's style", function()
     assert.matches("bad argument #1 to 'run' %(table expected, got string%)", error_of(run, "ls"))
     assert.matches("bad argument #1 to 'run' %(argv must name a program%)", error_of(run, {}))
-    assert.matches("bad argument #1 to 'run' %(argv%[2%] must be a string, got number%)", error_of(run, {"ls", 2}))
-    assert.matches("bad argument #2 to 'run' %(env must map names to strings%)", error_of(run, {"ls"}, {env = {1}}))
-    assert.matches("bad argument #2 to 'run' %(timeout must be a number, got string%)",
+    assert.matches("bad argument #1 to 'run' %(argv%[2%] is a number, not a string%)", error_of(run, {"ls", 2}))
+    assert.matches("bad argument #2 to 'run' %(option 'env' must map names to strings%)",
+      error_of(run, {"ls"}, {env = {1}}))
+    assert.matches("bad argument #2 to 'run' %(option 'timeout' must be a number, got string%)",
       error_of(run, {"ls"}, {timeout = "1"}))
+    assert.matches("bad argument #2 to 'run' %(unknown option 'stdout'%)", error_of(run, {"ls"}, {stdout = "pipe"}))
   end)
 end)

@@ -1,0 +1,377 @@
+/* scheduler.c -- the scheduler: drains the ready queue, fires one deadline at a
+ * time, waits on libuv, detects deadlock and shuts a run down. Owns the as_loop
+ * of a run from as__run's start to its end. */
+#include "scheduler.h"
+
+#include <lauxlib.h>
+#include <stdlib.h>
+
+#include "errors.h"
+#include "task.h"
+
+/* After this many passes over a ready queue that never empties (tasks that
+ * keep yielding with sleep(0)), due timers and I/O get a turn anyway. */
+#define STARVATION_PASSES 1024
+
+/* ---- the scheduler step ---- */
+
+static void run_callbacks(as_loop *loop) {
+  lua_State *L = loop->L;
+  int top = lua_gettop(L);
+  while (loop->callback_head < loop->callback_tail) {
+    int i = loop->callback_head++;
+    as__loop_push_table(L, loop->callback_queue_ref);
+    lua_rawgeti(L, -1, 2 * i + 2);       /* fn */
+    lua_rawgeti(L, -2, 2 * i + 1);       /* task */
+    lua_pushnil(L);
+    lua_rawseti(L, -4, 2 * i + 1);
+    lua_pushnil(L);
+    lua_rawseti(L, -4, 2 * i + 2);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK)
+      as__report(lua_pushfstring(L, "error in a done callback: %s", as__error_message(L, -1)), NULL);
+    lua_settop(L, top);
+  }
+  loop->callback_head = loop->callback_tail = 0;
+}
+
+static int has_callbacks(as_loop *loop) { return loop->callback_head < loop->callback_tail; }
+
+static void poll_io(as_loop *loop) { uv_run(&loop->uv, UV_RUN_NOWAIT); }
+
+static int fire_due_deadline(as_loop *loop);
+
+/* Runs ready tasks and callbacks until none is left. A pass resumes the tasks
+ * that were ready when it began, in order; tasks they wake run in later passes. */
+static void run_ready(as_loop *loop) {
+  unsigned passes = 0;
+  while (!as_ready_empty(&loop->ready) || has_callbacks(loop)) {
+    as_list *last, *n;
+    if (loop->shuffle) as_ready_shuffle_queue(loop->shuffle, &loop->ready);
+    last = as_ready_last(&loop->ready);
+    run_callbacks(loop);
+    if (last) {
+      do {
+        as_task *t;
+        n = as_ready_pop(&loop->ready);
+        t = as_container_of(n, as_task, link.waiter.node);
+        t->flags &= ~AS_TASK_IN_READY;
+        as__task_step(loop, t);
+      } while (n != last);
+    }
+    if (++passes % STARVATION_PASSES == 0) {
+      if (!loop->clock.is_virtual) fire_due_deadline(loop);
+      poll_io(loop);
+    }
+  }
+}
+
+/* The earliest timer of both wheels, or NULL; *is_alarm says which wheel. */
+static as_timer *earliest_timer(as_loop *loop, int *is_alarm) {
+  as_timer *task_timer = as_timer_wheel_min(&loop->timers);
+  as_timer *alarm = as_timer_wheel_min(&loop->alarms);
+  *is_alarm = alarm && (!task_timer || as_timer_earlier(alarm, task_timer));
+  return *is_alarm ? alarm : task_timer;
+}
+
+/* Fires every timer of the earliest deadline, in the order they were set, if
+ * that deadline has come (under virtual time the clock first jumps to it,
+ * unless real work is pending): sleeping tasks wake, alarms ring. Later
+ * deadlines wait for the next call. Returns 1 if it fired. */
+static int fire_due_deadline(as_loop *loop) {
+  int is_alarm;
+  as_timer *min = earliest_timer(loop, &is_alarm);
+  uint64_t deadline;
+  if (min == NULL) return 0;
+  deadline = min->deadline;
+  if (loop->clock.is_virtual && !uv_loop_alive(&loop->uv))
+    as_clock_advance(&loop->clock, deadline);
+  if (deadline > as_clock_now(&loop->clock)) return 0;
+  while ((min = earliest_timer(loop, &is_alarm)) != NULL && min->deadline == deadline) {
+    if (is_alarm) {
+      as_alarm *a = as_container_of(min, as_alarm, timer);
+      as_timer_wheel_remove(&loop->alarms, min);
+      a->armed = 0;
+      a->fire(a, loop->L, loop);
+    } else {
+      as__task_wake(loop, as_container_of(min, as_task, link.timer));
+    }
+  }
+  return 1;
+}
+
+static void on_wakeup(uv_timer_t *timer) { (void)timer; }
+
+/* Blocks in libuv until a timer is due or real I/O completes. Returns 0 when
+ * nothing at all could ever wake a task. */
+static int wait_for_events(as_loop *loop) {
+  int is_alarm;
+  as_timer *min = earliest_timer(loop, &is_alarm);
+  if (min && !loop->clock.is_virtual) {
+    uint64_t now = as_clock_now(&loop->clock);
+    uint64_t ms = min->deadline > now ? (min->deadline - now + 999999) / 1000000 : 0;
+    uv_update_time(&loop->uv);
+    uv_timer_start(&loop->wakeup, on_wakeup, ms, 0);
+  } else {
+    uv_timer_stop(&loop->wakeup);
+  }
+  if (!uv_loop_alive(&loop->uv)) return 0;
+  uv_run(&loop->uv, UV_RUN_ONCE);
+  return 1;
+}
+
+/* Nothing can ever wake the main task: raise DeadlockError in it. */
+static void raise_deadlock(as_loop *loop) {
+  lua_State *L = loop->L;
+  if (loop->options.push_deadlock_report) loop->options.push_deadlock_report(L, loop);
+  else lua_pushliteral(L, "every task is waiting and nothing can wake any of them");
+  as__error_push(L, "DeadlockError", "%s", lua_tostring(L, -1));
+  lua_remove(L, -2);
+  as__task_raise(L, loop, loop->main);
+}
+
+/* Runs until `main` is done (main != NULL) or no task is left. Returns 0, or
+ * 1 when the remaining tasks are deadlocked (only without a main task). */
+static int run_until_done(as_loop *loop, as_task *main) {
+  for (;;) {
+    run_ready(loop);
+    if (main ? main->state == AS_TASK_DONE : loop->live_tasks == 0) return 0;
+    if (fire_due_deadline(loop)) continue;
+    if (wait_for_events(loop)) continue;
+    if (main == NULL) return 1;
+    raise_deadlock(loop);
+  }
+}
+
+/* ---- shutting a run down ---- */
+
+/* Reports "<why> <the task's line>" on stderr. */
+static void report_task(lua_State *L, as_loop *loop, as_task *t, const char *why) {
+  if (loop->options.push_task_line) {
+    loop->options.push_task_line(L, loop, t);
+  } else {
+    as__task_push(L, loop, t);
+    as__task_push_name(L, -1, t);
+    lua_remove(L, -2);
+  }
+  as__report(lua_pushfstring(L, "%s %s", why, lua_tostring(L, -1)), NULL);
+  lua_pop(L, 2);
+}
+
+/* The main task is done: cancel whatever is still pending and let it clean up.
+ * Tasks that can never finish (deadlocked after cancellation) are abandoned. */
+static void shut_down(as_loop *loop) {
+  lua_State *L = loop->L;
+  int32_t i, n;
+  as_task **list;
+  list = as__task_pending(L, loop, &n);
+  for (i = 0; i < n; i++) report_task(L, loop, list[i], "cancelled pending task");
+  for (i = 0; i < n; i++) {
+    as__error_push(L, "CancelledError", "the run ended");
+    as__task_cancel(L, loop, list[i]);
+  }
+  free(list);
+  while (run_until_done(loop, NULL) != 0) {
+    list = as__task_pending(L, loop, &n);
+    for (i = 0; i < n; i++) {
+      if (list[i]->state == AS_TASK_DONE) continue;
+      report_task(L, loop, list[i], "abandoned task (it ignored its cancellation and "
+                  "nothing can wake it):");
+      as__task_abandon(loop, list[i]);
+    }
+    free(list);
+  }
+}
+
+static int by_record_id(lua_State *L) {
+  lua_getfield(L, 1, "id");
+  lua_getfield(L, 2, "id");
+  lua_pushboolean(L, lua_tointeger(L, -2) < lua_tointeger(L, -1));
+  return 1;
+}
+
+/* Reports, in spawn order, every failed task whose error nobody retrieved. */
+static void report_unretrieved(as_loop *loop) {
+  lua_State *L = loop->L;
+  int i, n = 0;
+  lua_newtable(L);
+  as__loop_push_table(L, loop->failures_ref);
+  lua_pushnil(L);
+  while (lua_next(L, -2)) {
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "retrieved");
+    if (!lua_toboolean(L, -1)) {
+      lua_pushvalue(L, -2);
+      lua_rawseti(L, -5, ++n);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_getglobal(L, "table");
+  if (n > 1 && lua_istable(L, -1)) {
+    lua_getfield(L, -1, "sort");
+    lua_pushvalue(L, -3);
+    lua_pushcfunction(L, by_record_id);
+    lua_call(L, 2, 0);
+  }
+  lua_pop(L, 1);
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "retrieved");
+    as__report_failure(L, -1);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* ---- opening and closing a loop ---- */
+
+static int new_table_ref(lua_State *L, const char *mode) {
+  lua_newtable(L);
+  if (mode) {
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, mode);
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+  }
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+static void open_loop(lua_State *L, as_loop *loop, const as_loop_options *opts) {
+  loop->L = L;
+  loop->options = *opts;
+  as_clock_init(&loop->clock, opts->virtual_time);
+  as_timer_wheel_init(&loop->timers);
+  as_timer_wheel_init(&loop->alarms);
+  as_ready_init(&loop->ready);
+  as_list_init(&loop->observers);
+  as_list_init(&loop->attachments);
+  if (opts->seeded) {
+    loop->shuffle = malloc(sizeof *loop->shuffle);
+    if (loop->shuffle) as_ready_shuffle_init(loop->shuffle, opts->seed);
+  }
+  uv_loop_init(&loop->uv);
+  uv_timer_init(&loop->uv, &loop->wakeup);
+  loop->anchors_ref = new_table_ref(L, NULL);
+  loop->raises_ref = new_table_ref(L, NULL);
+  loop->callbacks_ref = new_table_ref(L, NULL);
+  loop->callback_queue_ref = new_table_ref(L, NULL);
+  loop->failures_ref = new_table_ref(L, "k");
+  loop->causes_ref = new_table_ref(L, "k");
+  loop->spawn_sites_ref = new_table_ref(L, "k");
+  loop->debug = opts->debug || as__box(L)->debug;
+  as__box(L)->loop = loop;
+}
+
+static void on_closed(uv_handle_t *h) { (void)h; }
+
+static void close_handle(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h)) uv_close(h, on_closed);
+}
+
+/* Ends every task still pending (only after an internal error), lets the
+ * attachments close their handles, closes the rest, runs libuv dry (which
+ * also waits for threads still running), lets the attachments go, and frees
+ * the loop. */
+static void close_loop(lua_State *L, as_loop *loop) {
+  as_list *n;
+  while (loop->live_tasks > 0) {
+    as_task *t;
+    as__loop_push_table(L, loop->anchors_ref);
+    lua_rawgeti(L, -1, loop->live_tasks);
+    t = lua_touserdata(L, -1);
+    lua_pop(L, 2);
+    as__task_abandon(loop, t);
+  }
+  for (n = loop->attachments.next; n != &loop->attachments; n = n->next) {
+    as_attachment *a = as_container_of(n, as_attachment, node);
+    if (a->close) a->close(a, L, loop);
+  }
+  uv_walk(&loop->uv, close_handle, NULL);
+  uv_run(&loop->uv, UV_RUN_DEFAULT);
+  uv_loop_close(&loop->uv);
+  while ((n = as_list_first(&loop->attachments)) != NULL) {
+    as_attachment *a = as_container_of(n, as_attachment, node);
+    as_list_remove(n);
+    a->release(a, L, loop);
+  }
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->anchors_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->raises_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->callbacks_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->callback_queue_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->failures_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->causes_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->spawn_sites_ref);
+  as__box(L)->loop = NULL;
+  if (loop->shuffle) as_ready_shuffle_free(loop->shuffle);
+  free(loop->shuffle);
+  free(loop);
+}
+
+/* ---- a run ---- */
+
+/* Protected part of a run: (loop, fn, args...) -> sets the loop up, spawns
+ * the main task (returned), runs everything. */
+static int run_protected(lua_State *L) {
+  as_loop *loop = lua_touserdata(L, 1);
+  as_task *main;
+  int task;
+  if (loop->options.setup) loop->options.setup(L, loop, loop->options.setup_ud);
+  main = as__task_spawn(L, loop, 2, lua_gettop(L) - 2);
+  task = lua_gettop(L);
+  loop->main = main;
+  run_until_done(loop, main);
+  if (main->outcome == AS_OUTCOME_ERROR) {
+    /* as__run hands the main task's error to its caller: it is retrieved. */
+    lua_getiuservalue(L, task, 1);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "retrieved");
+    lua_pop(L, 1);
+  }
+  shut_down(loop);
+  report_unretrieved(loop);
+  lua_settop(L, task);
+  return 1;
+}
+
+int as__run(lua_State *L, int nargs, const as_loop_options *opts, int *nresults) {
+  int base = lua_gettop(L) - nargs, status;
+  as_loop *loop;
+  as_task *main;
+  if (as_loop_of(L) != NULL)
+    return luaL_error(L, "asched.run: a loop is already running (spawn or await inside it instead)");
+  loop = calloc(1, sizeof *loop);
+  if (loop == NULL) return luaL_error(L, "not enough memory");
+  open_loop(L, loop, opts);
+  lua_pushcfunction(L, run_protected);
+  lua_pushlightuserdata(L, loop);
+  lua_rotate(L, base, 2);                  /* [run_protected loop fn args] */
+  status = lua_pcall(L, nargs + 2, 1, 0);
+  if (status != LUA_OK) {
+    /* An internal error (out of memory...): not the main task's. */
+    lua_pushnil(L);
+    close_loop(L, loop);
+    return status;
+  }
+  main = lua_touserdata(L, base);          /* the main Task */
+  close_loop(L, loop);
+  if (main->outcome == AS_OUTCOME_OK) {
+    int n = as__task_push_results(L, base, main);
+    lua_remove(L, base);
+    *nresults = n;
+    return LUA_OK;
+  }
+  lua_getiuservalue(L, base, 1);
+  if (main->outcome == AS_OUTCOME_ERROR) {
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "retrieved");
+    lua_getfield(L, -1, "error");
+    lua_getfield(L, -2, "traceback");
+    lua_remove(L, -3);
+  } else {
+    lua_pushnil(L);
+  }
+  lua_remove(L, base);
+  return LUA_ERRRUN;
+}

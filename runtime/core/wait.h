@@ -1,0 +1,41 @@
+/* wait.h -- what a suspended task waits for, as the core sees it: a small
+ * vtable per kind of wait (a sleep, an await, a wait queue, a wait set, an I/O
+ * operation). The core describes, abandons and draws a waiting task through
+ * it, so it knows no primitive and no I/O operation by name. */
+#ifndef ASCHED_WAIT_H
+#define ASCHED_WAIT_H
+
+#include <lua.h>
+#include <stdint.h>
+
+struct as_loop;
+struct as_task;
+
+/* Static, one per kind of wait; a suspended task points at its own in
+ * `wait`, and at what it waits on in `wait_on`. */
+typedef struct as_wait_type {
+  /* Its state in --timeline: "sleeping", "awaiting", "lock", "io", ... (a
+   * static string). */
+  const char *timeline;
+
+  /* Pushes what the suspended task `t` waits on, for :tasks, deadlock
+   * reports and the end-of-run report: "sleeping until 3.000 s", "waiting
+   * on lock", "reading a file". */
+  void (*describe)(lua_State *L, struct as_loop *loop, const struct as_task *t);
+
+  /* The run has ended and `t` will never be resumed: let go of what it
+   * waits on beyond the unlinking the core does itself. NULL: nothing. */
+  void (*abandon)(struct as_loop *loop, struct as_task *t);
+
+  /* For the deadlock report: writes the ids of up to `max` tasks that hold
+   * what `t` waits for into `ids` (the awaited task, a lock's holder),
+   * sets *more to how many more there are, and returns how many it wrote;
+   * -1 when what it waits for is held by no task (a timer, I/O). NULL: -1. */
+  int (*holders)(const struct as_task *t, uint32_t *ids, int max, lua_Integer *more);
+
+  /* What it waits on is held by tasks (a lock, a semaphore): the deadlock
+   * report says who holds it. 0 for an await, whose holder is its target. */
+  int held;
+} as_wait_type;
+
+#endif

@@ -1,0 +1,27 @@
+/* describe.c -- task descriptions (see describe.h). What a wait is comes from
+ * its as_wait_type; nothing here knows a primitive by name. */
+#include "describe.h"
+
+void as__describe_wait(lua_State *L, as_loop *loop, as_task *t) {
+  if (t->state == AS_TASK_NEW) {
+    lua_pushliteral(L, "not started");
+    return;
+  }
+  if (t->state == AS_TASK_SUSPENDED && t->wait != NULL && !(t->flags & AS_TASK_IN_READY))
+    t->wait->describe(L, loop, t);
+  else
+    lua_pushliteral(L, "ready");
+  as__task_push_where(L, t->co);
+  lua_pushfstring(L, "%s at %s", lua_tostring(L, -2), lua_tostring(L, -1));
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
+void as__describe_task_line(lua_State *L, as_loop *loop, as_task *t) {
+  as__task_push(L, loop, t);
+  as__task_push_name(L, -1, t);
+  as__describe_wait(L, loop, t);
+  lua_pushfstring(L, "%s (%s)", lua_tostring(L, -2), lua_tostring(L, -1));
+  lua_replace(L, -4);
+  lua_pop(L, 2);
+}
