@@ -37,6 +37,28 @@ static void spawn_functions(lua_State *L, as_loop *loop, int list, int32_t n) {
   }
 }
 
+/* Replaces the list of tasks at `list` by one where each task appears once,
+ * at its first place; returns its length. */
+static int32_t dedupe(lua_State *L, int list, int32_t n) {
+  int32_t i, kept = 0;
+  lua_createtable(L, n, 0);
+  lua_createtable(L, 0, n);                  /* seen */
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, list, i);
+    if (lua_rawget(L, -2) == LUA_TNIL) {
+      lua_rawgeti(L, list, i);
+      lua_pushboolean(L, 1);
+      lua_rawset(L, -4);
+      lua_rawgeti(L, list, i);
+      lua_rawseti(L, -4, ++kept);
+    }
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  lua_replace(L, list);
+  return kept;
+}
+
 /* Cancels every task of the list at `list` that is still running. */
 static void cancel_all(lua_State *L, as_loop *loop, int list, int32_t n) {
   int32_t i;
@@ -167,6 +189,7 @@ static int l_as_completed(lua_State *L) {
   as__check_options(L, 2, known);
   timeout = as__option_seconds(L, 2, "timeout", &has_timeout);
   spawn_functions(L, loop, 3, n);
+  n = dedupe(L, 3, n);                       /* an item listed twice is reported once */
   ws = as__waitset_new(L, loop, 3, n, 0, 0); /* 4 */
   if (has_timeout) as__waitset_set_deadline(ws, deadline_in(loop, timeout));
   as__push_box(L);

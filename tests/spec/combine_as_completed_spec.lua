@@ -74,6 +74,14 @@ describe("asched.as_completed", function()
     assert_elapsed(2, t0)
   end)
 
+  it("reports an item listed more than once only once (API.md)", function()
+    local a = asched.spawn(returns_after(1, "a"))
+    local b = asched.spawn(returns_after(2, "b"))
+    local seen = {}
+    for task in asched.as_completed({a, b, a, a}) do seen[#seen + 1] = task:result() end
+    assert.same({"a", "b"}, seen)
+  end)
+
   it("ends at once for an empty list", function()
     local t0 = asched.now()
     local steps = 0
