@@ -14,19 +14,6 @@
 
 #ifndef ASCHED_VERSION
 #define ASCHED_VERSION "0.0.0"
-/* ---- the families: each adds its functions to the module table on top ---- */
-
-void as__open_task(lua_State *L);      /* task.c: Task, await */
-void as__open_time(lua_State *L);      /* time.c: sleep, now */
-void as__open_combine(lua_State *L);   /* combine.c: gather, wait, timeout, ... */
-void as__open_sync(lua_State *L);      /* sync.c: semaphore, lock, event, condition */
-void as__open_queue(lua_State *L);     /* queue.c: queue */
-void as__open_threads(lua_State *L);   /* threads.c: to_thread */
-void as__open_fs(lua_State *L);        /* fs.c: asched.fs */
-void as__open_process(lua_State *L);   /* process.c: asched.process */
-void as__open_tcp(lua_State *L);       /* tcp.c: asched.tcp */
-void as__open_http(lua_State *L);      /* http.c: asched.http */
-
 #endif
 
 /* ---- registration ---- */

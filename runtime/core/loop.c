@@ -5,6 +5,7 @@
 
 #include <lauxlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static const char box_key = 'B'; /* registry[&box_key] = this state's as_box */
 
@@ -68,6 +69,29 @@ as_attachment *as__loop_attachment(as_loop *loop, const void *key) {
     if (a->key == key) return a;
   }
   return NULL;
+}
+
+static void free_attachment(as_attachment *a, lua_State *L, as_loop *loop) {
+  (void)L;
+  (void)loop;
+  free(a);
+}
+
+as_attachment *as__loop_attachment_make(as_loop *loop, const void *key, size_t size,
+                                        void (*close)(as_attachment *, lua_State *, as_loop *),
+                                        void (*release)(as_attachment *, lua_State *, as_loop *),
+                                        int *made) {
+  as_attachment *a = as__loop_attachment(loop, key);
+  *made = 0;
+  if (a != NULL) return a;
+  a = calloc(1, size);
+  if (a == NULL) return NULL;
+  a->key = key;
+  a->close = close;
+  a->release = release ? release : free_attachment;
+  as__loop_attach(loop, a);
+  *made = 1;
+  return a;
 }
 
 /* ---- alarms ---- */

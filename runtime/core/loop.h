@@ -149,6 +149,15 @@ void as__loop_unobserve(as_observer *o);
 void as__loop_attach(as_loop *loop, as_attachment *a);
 as_attachment *as__loop_attachment(as_loop *loop, const void *key);
 
+/* The attachment `key` of `loop`, made and attached the first time: `size`
+ * zeroed bytes starting with the as_attachment, with `close` (may be NULL)
+ * and `release` (NULL: freed with free()); *made then says the caller must
+ * set up the rest. NULL when out of memory. */
+as_attachment *as__loop_attachment_make(as_loop *loop, const void *key, size_t size,
+                                        void (*close)(as_attachment *, lua_State *, as_loop *),
+                                        void (*release)(as_attachment *, lua_State *, as_loop *),
+                                        int *made);
+
 /* Tells every observer that `t` is now in `state` (see as_observer). */
 void as__loop_notify_state(as_loop *loop, struct as_task *t, const char *state);
 

@@ -149,9 +149,7 @@ static void report_task(lua_State *L, as_loop *loop, as_task *t, const char *why
   if (loop->options.push_task_line) {
     loop->options.push_task_line(L, loop, t);
   } else {
-    as__task_push(L, loop, t);
-    as__task_push_name(L, -1, t);
-    lua_remove(L, -2);
+    as__task_push_pending_name(L, loop, t);
   }
   as__report(lua_pushfstring(L, "%s %s", why, lua_tostring(L, -1)), NULL);
   lua_pop(L, 2);

@@ -243,12 +243,9 @@ static void describe_forever(lua_State *L, as_loop *loop, const as_task *t) {
 }
 
 static void describe_await(lua_State *L, as_loop *loop, const as_task *t) {
-  as_task *target = t->wait_on;
-  as__task_push(L, loop, target);
-  as__task_push_name(L, -1, target);
+  as__task_push_pending_name(L, loop, t->wait_on);
   lua_pushfstring(L, "awaiting %s", lua_tostring(L, -1));
-  lua_replace(L, -3);
-  lua_pop(L, 1);
+  lua_remove(L, -2);
 }
 
 static int await_holders(const as_task *t, uint32_t *ids, int max, lua_Integer *more) {
@@ -426,9 +423,9 @@ static void push_failure_record(lua_State *L, as_loop *loop, as_task *t, int err
   lua_setfield(L, -2, "error");
   lua_pushvalue(L, tb);
   lua_setfield(L, -2, "traceback");
+  as__task_push_pending_name(L, loop, t);
+  lua_setfield(L, -2, "task");
   as__task_push(L, loop, t);
-  as__task_push_name(L, -1, t);
-  lua_setfield(L, -3, "task");
   as__task_push_spawn_site(L, loop, -1);
   lua_setfield(L, -3, "spawned_at");
   lua_pop(L, 1);
@@ -693,6 +690,12 @@ void as__task_push_name(lua_State *L, int idx, as_task *t) {
     lua_pop(L, 1);
   }
   lua_pushfstring(L, "task-%d", (int)t->id);
+}
+
+void as__task_push_pending_name(lua_State *L, as_loop *loop, as_task *t) {
+  as__task_push(L, loop, t);
+  as__task_push_name(L, -1, t);
+  lua_remove(L, -2);
 }
 
 void as__task_push_where(lua_State *L, lua_State *co) {

@@ -176,8 +176,12 @@ void as__task_set_name(lua_State *L, int idx, as_task *t);
  * the Task at `tidx`, fn at `fidx`. */
 void as__task_add_done_callback(lua_State *L, struct as_loop *loop, as_task *t, int tidx, int fidx);
 
-/* Pushes the task's name: the assigned one or "task-<id>". */
+/* Pushes the task's name: the assigned one or "task-<id>". `idx` is its
+ * Task userdata. */
 void as__task_push_name(lua_State *L, int idx, as_task *t);
+
+/* The same for a pending task, found through its anchor. */
+void as__task_push_pending_name(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* For a done task at index `idx`: pushes its results and returns how many, or
  * raises its error (marking it retrieved) or its CancelledError. */

@@ -187,27 +187,23 @@ static int on_timer_set(CURLM *multi, long ms, void *userp) {
 static const char http_key = 'H';
 
 static void close_client(as_attachment *a, lua_State *L, as_loop *loop);
-static void release_client(as_attachment *a, lua_State *L, as_loop *loop);
 
-/* The loop's client, made on first use; NULL when out of memory. */
+/* The loop's client, made on first use; NULL when it cannot be. */
 static as_http *http_of(as_loop *loop) {
   static int curl_ready;
-  as_http *h = (as_http *)as__loop_attachment(loop, &http_key);
-  if (h) return h;
+  int made;
+  as_http *h;
   if (!curl_ready) {
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
     curl_ready = 1;
   }
-  h = calloc(1, sizeof *h);
-  if (h == NULL) return NULL;
-  h->multi = curl_multi_init();
-  if (h->multi == NULL) {
-    free(h);
-    return NULL;
-  }
+  h = (as_http *)as__loop_attachment_make(loop, &http_key, sizeof *h, close_client, NULL, &made);
+  if (h == NULL || !made) return h && h->multi ? h : NULL;
   h->loop = loop;
   as_list_init(&h->transfers);
   as_list_init(&h->sockets);
+  h->multi = curl_multi_init();
+  if (h->multi == NULL) return NULL;       /* close_client sees it */
   uv_timer_init(&loop->uv, &h->timer);
   uv_unref((uv_handle_t *)&h->timer);
   h->timer.data = h;
@@ -217,14 +213,10 @@ static as_http *http_of(as_loop *loop) {
   curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
   curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
   curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
-  h->attachment.key = &http_key;
-  h->attachment.close = close_client;
-  h->attachment.release = release_client;
-  as__loop_attach(loop, &h->attachment);
   return h;
 }
 
-/* The client is freed by release_client, once libuv has run dry. */
+/* The client itself is freed by the loop once libuv has run dry. */
 static void on_http_closed(uv_handle_t *handle) { (void)handle; }
 
 /* The run is ending (every task done): drops every transfer left, cleans the
@@ -234,6 +226,7 @@ static void close_client(as_attachment *a, lua_State *L, as_loop *loop) {
   as_list *n;
   (void)L;
   (void)loop;
+  if (h->multi == NULL) return;            /* never started */
   while ((n = as_list_first(&h->transfers)) != NULL) {
     transfer *t = as_container_of(n, transfer, node);
     detach(t);
@@ -247,13 +240,6 @@ static void close_client(as_attachment *a, lua_State *L, as_loop *loop) {
   uv_check_stop(&h->keepalive);
   uv_close((uv_handle_t *)&h->timer, on_http_closed);
   uv_close((uv_handle_t *)&h->keepalive, on_http_closed);
-}
-
-/* libuv has closed the handles: free the client. */
-static void release_client(as_attachment *a, lua_State *L, as_loop *loop) {
-  (void)L;
-  (void)loop;
-  free(a);
 }
 
 /* ---- curl's data callbacks ---- */

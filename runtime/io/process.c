@@ -150,22 +150,11 @@ static void close_children(as_attachment *a, lua_State *L, as_loop *loop) {
   }
 }
 
-static void release_children(as_attachment *a, lua_State *L, as_loop *loop) {
-  (void)L;
-  (void)loop;
-  free(a);
-}
-
 static children *children_of(as_loop *loop) {
-  children *all = (children *)as__loop_attachment(loop, &children_key);
-  if (all != NULL) return all;
-  all = calloc(1, sizeof *all);
-  if (all == NULL) return NULL;
-  all->attachment.key = &children_key;
-  all->attachment.close = close_children;
-  all->attachment.release = release_children;
-  as_list_init(&all->list);
-  as__loop_attach(loop, &all->attachment);
+  int made;
+  children *all = (children *)as__loop_attachment_make(loop, &children_key, sizeof *all, close_children,
+                                                       NULL, &made);
+  if (made) as_list_init(&all->list);
   return all;
 }
 

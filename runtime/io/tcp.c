@@ -51,22 +51,11 @@ static void close_sockets(as_attachment *a, lua_State *L, as_loop *loop) {
   }
 }
 
-static void release_sockets(as_attachment *a, lua_State *L, as_loop *loop) {
-  (void)L;
-  (void)loop;
-  free(a);
-}
-
 static sockets *sockets_of(as_loop *loop) {
-  sockets *all = (sockets *)as__loop_attachment(loop, &sockets_key);
-  if (all != NULL) return all;
-  all = calloc(1, sizeof *all);
-  if (all == NULL) return NULL;
-  all->attachment.key = &sockets_key;
-  all->attachment.close = close_sockets;
-  all->attachment.release = release_sockets;
-  as_list_init(&all->list);
-  as__loop_attach(loop, &all->attachment);
+  int made;
+  sockets *all = (sockets *)as__loop_attachment_make(loop, &sockets_key, sizeof *all, close_sockets,
+                                                     NULL, &made);
+  if (made) as_list_init(&all->list);
   return all;
 }
 

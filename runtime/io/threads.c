@@ -32,6 +32,7 @@
 typedef struct as_workers {
   as_attachment attachment;
   uv_mutex_t lock;
+  int unusable;          /* the mutex could not be made */
   lua_State **idle;
   size_t idle_count, capacity;
 } as_workers;
@@ -46,23 +47,16 @@ static void release_workers(as_attachment *a, lua_State *L, as_loop *loop) {
   (void)loop;
   for (i = 0; i < w->idle_count; i++) lua_close(w->idle[i]);
   free(w->idle);
-  uv_mutex_destroy(&w->lock);
+  if (!w->unusable) uv_mutex_destroy(&w->lock);
   free(w);
 }
 
 static as_workers *workers_of(as_loop *loop) {
-  as_workers *w = (as_workers *)as__loop_attachment(loop, &workers_key);
-  if (w != NULL) return w;
-  w = calloc(1, sizeof *w);
-  if (w == NULL) return NULL;
-  if (uv_mutex_init(&w->lock) != 0) {
-    free(w);
-    return NULL;
-  }
-  w->attachment.key = &workers_key;
-  w->attachment.release = release_workers;
-  as__loop_attach(loop, &w->attachment);
-  return w;
+  int made;
+  as_workers *w = (as_workers *)as__loop_attachment_make(loop, &workers_key, sizeof *w, NULL,
+                                                         release_workers, &made);
+  if (made && uv_mutex_init(&w->lock) != 0) w->unusable = 1;
+  return w && !w->unusable ? w : NULL;
 }
 
 /* A state from the idle list, or a new one with the standard libraries. */

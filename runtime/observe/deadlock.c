@@ -46,9 +46,7 @@ static void push_task_name(lua_State *L, as_loop *loop, const graph *g, uint32_t
     lua_pushfstring(L, "task #%d (finished)", (int)id);
     return;
   }
-  as__task_push(L, loop, g->tasks[at]);
-  as__task_push_name(L, -1, g->tasks[at]);
-  lua_remove(L, -2);
+  as__task_push_pending_name(L, loop, g->tasks[at]);
 }
 
 /* Adds "  name (what, where)[; held by ...]" for task `i`. */

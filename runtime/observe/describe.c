@@ -18,10 +18,9 @@ void as__describe_wait(lua_State *L, as_loop *loop, as_task *t) {
 }
 
 void as__describe_task_line(lua_State *L, as_loop *loop, as_task *t) {
-  as__task_push(L, loop, t);
-  as__task_push_name(L, -1, t);
+  as__task_push_pending_name(L, loop, t);
   as__describe_wait(L, loop, t);
   lua_pushfstring(L, "%s (%s)", lua_tostring(L, -2), lua_tostring(L, -1));
-  lua_replace(L, -4);
-  lua_pop(L, 2);
+  lua_replace(L, -3);
+  lua_pop(L, 1);
 }

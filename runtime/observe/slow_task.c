@@ -30,11 +30,10 @@ static uint64_t elapsed_ms(const slow_watch *w) {
 
 static void report(lua_State *co, as_loop *loop, as_task *t, const char *what,
                    const char *traceback) {
-  as__task_push(co, loop, t);
-  as__task_push_name(co, -1, t);
+  as__task_push_pending_name(co, loop, t);
   as__report(lua_pushfstring(co, "warning: %s %s (every other task waits meanwhile)",
                              lua_tostring(co, -1), what), traceback);
-  lua_pop(co, 3);
+  lua_pop(co, 2);
 }
 
 /* The count hook: the task is still running; past the limit, say where. */
@@ -87,21 +86,11 @@ static void end(as_observer *o, as_loop *loop, as_task *t, int status) {
   lua_pop(co, status == LUA_OK ? 1 : 2);
 }
 
-static void release_watch(as_attachment *a, lua_State *L, as_loop *loop) {
-  (void)L;
-  (void)loop;
-  free(a);
-}
-
 void as__slow_task_attach(as_loop *loop) {
-  slow_watch *w;
-  if (as__loop_attachment(loop, &watch_key) != NULL) return;
-  w = calloc(1, sizeof *w);
-  if (w == NULL) return;
-  w->attachment.key = &watch_key;
-  w->attachment.release = release_watch;
+  int made;
+  slow_watch *w = (slow_watch *)as__loop_attachment_make(loop, &watch_key, sizeof *w, NULL, NULL, &made);
+  if (!made) return;
   w->observer.resume = begin;
   w->observer.resumed = end;
-  as__loop_attach(loop, &w->attachment);
   as__loop_observe(loop, &w->observer);
 }

@@ -61,10 +61,9 @@ static int reserve_one(timeline *tl) {
 /* Keeps the name of the pending task `t`. */
 static void note_name(lua_State *L, as_loop *loop, timeline *tl, as_task *t) {
   lua_rawgeti(L, LUA_REGISTRYINDEX, tl->names_ref);
-  as__task_push(L, loop, t);
-  as__task_push_name(L, -1, t);
-  lua_rawseti(L, -3, t->id);
-  lua_pop(L, 2);
+  as__task_push_pending_name(L, loop, t);
+  lua_rawseti(L, -2, t->id);
+  lua_pop(L, 1);
 }
 
 /* as_observer.state */
