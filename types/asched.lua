@@ -7,8 +7,9 @@ local asched = {}
 asched.version = "0.1.0"
 
 ---@class asched.Error
----@field name string One of CancelledError, TimeoutError, InvalidStateError, QueueFull, QueueEmpty, ValueError, RuntimeError, DeadlockError.
+---@field name string One of CancelledError, TimeoutError, InvalidStateError, QueueFull, QueueEmpty, ValueError, RuntimeError, DeadlockError, IOError.
 ---@field message string
+---@field code string? IOError only: libuv's name for the error, e.g. "ENOENT", "ECONNREFUSED".
 
 ---@class Task
 ---@field name string The task's name (`task-N` unless assigned).
