@@ -495,6 +495,19 @@ static void push_traceback(lua_State *L, as_loop *loop, as_task *t, lua_State *c
   append_cause(L, loop, co, err);
 }
 
+/* The traceback at `tb` was taken for an error that a __close handler then
+ * replaced by the error on top: keep its stack, say the new message. */
+static void retitle_traceback(lua_State *L, int tb) {
+  const char *stack;
+  tb = lua_absindex(L, tb);
+  if (lua_type(L, tb) != LUA_TSTRING) return;
+  stack = strstr(lua_tostring(L, tb), "stack traceback:");
+  as__error_message(L, -1);
+  lua_pushfstring(L, "%s\n%s", lua_tostring(L, -1), stack ? stack : "");
+  lua_replace(L, tb);
+  lua_pop(L, 1);
+}
+
 /* Runs co's <close> variables (lua_resetthread) with `t` as the running
  * task, for cleanup code that asks who it is. Returns the status of reset. */
 static int close_coroutine(as_loop *loop, as_task *t, lua_State *co) {
@@ -522,6 +535,7 @@ static void fail(as_loop *loop, as_task *t, lua_State *co) {
      * (A timeout scope turning its cancellation into a TimeoutError, too.) */
     lua_pop(L, 1);
     lua_xmove(co, L, 1);
+    retitle_traceback(L, -2);
   }
   lua_settop(co, 0);
   cancelled = as__error_is(L, -1, "CancelledError");

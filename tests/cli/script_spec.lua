@@ -77,6 +77,36 @@ error(err)
   end)
 end)
 
+describe("an error through asched.timeout", function()
+  it("an uncaught expiry prints 'asched: TimeoutError: ...' and where the timeout hit", function()
+    local r = run_virtual([[
+local function slow() asched.sleep(5) end
+asched.timeout(1, slow)
+]])
+    assert.equal(1, r.status, support.describe(r))
+    local lines = support.lines(r.stderr)
+    assert.equal("asched: TimeoutError: timed out after 1 s", lines[1])
+    assert.matches(r.script .. ":1:", r.stderr, 1, true)   -- in slow(), where it slept
+    assert.matches(r.script .. ":2:", r.stderr, 1, true)   -- the call of asched.timeout
+    assert.not_matches("[asched", r.stderr, 1, true)       -- no internal frames
+  end)
+
+  it("an error raised inside keeps the traceback of where it was raised", function()
+    local r = run_virtual([[
+local function fails()
+  asched.sleep(0.5)
+  error("inside the timeout")
+end
+asched.timeout(10, fails)
+]])
+    assert.equal(1, r.status, support.describe(r))
+    assert.equal("asched: " .. r.script .. ":3: inside the timeout", support.lines(r.stderr)[1])
+    assert.matches(r.script .. ":3: in ", r.stderr, 1, true)   -- the frame of fails(), kept
+    assert.matches(r.script .. ":5:", r.stderr, 1, true)
+    assert.not_matches("[asched", r.stderr, 1, true)
+  end)
+end)
+
 describe("an error nobody retrieved", function()
   local script = [[
 local t = asched.spawn(function()
