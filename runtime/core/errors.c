@@ -5,25 +5,6 @@
 #include <lauxlib.h>
 #include <string.h>
 
-/* __tostring: "name: message"; a field that is not a string reads as absent. */
-static int error_tostring(lua_State *L) {
-  const char *name, *message;
-  lua_getfield(L, 1, "name");
-  lua_getfield(L, 1, "message");
-  name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "Error";
-  message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
-  lua_pushfstring(L, "%s: %s", name, message);
-  return 1;
-}
-
-void as__error_open(lua_State *L) {
-  if (luaL_newmetatable(L, AS_ERROR_METATABLE)) {
-    lua_pushcfunction(L, error_tostring);
-    lua_setfield(L, -2, "__tostring");
-  }
-  lua_pop(L, 1);
-}
-
 static void push_error_v(lua_State *L, const char *name, const char *fmt, va_list ap) {
   lua_createtable(L, 0, 2);
   lua_pushstring(L, name);
@@ -69,7 +50,10 @@ static int tostring(lua_State *L) {
 const char *as__error_message(lua_State *L, int idx) {
   int t = lua_type(L, idx);
   idx = lua_absindex(L, idx);
-  if (t == LUA_TSTRING || t == LUA_TNUMBER) return lua_pushstring(L, lua_tostring(L, idx));
+  if (t == LUA_TSTRING || t == LUA_TNUMBER) {
+    lua_pushvalue(L, idx);                 /* tostring converts a number in place: a copy */
+    return lua_tostring(L, -1);
+  }
   if (luaL_getmetafield(L, idx, "__tostring") == LUA_TNIL)
     return lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, idx));
   lua_pop(L, 1);
