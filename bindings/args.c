@@ -220,12 +220,38 @@ const char *as__option_string(lua_State *L, int arg, const char *key, size_t *le
 
 /* ---- lists ---- */
 
-int32_t as__check_list(lua_State *L, int arg, const char *what, as_item_check check, const char *list,
-                       const char *item_what) {
+/* The item at `idx` is refused: an argument error naming it. */
+static int bad_item(lua_State *L, int arg, lua_Integer i, const char *list, const char *item_what) {
+  const char *got = as__push_type_name(L, -1);
+  const char *item = list ? lua_pushfstring(L, "%s[%d]", list, (int)i) : lua_pushfstring(L, "item %d", (int)i);
+  return as__arg_error(L, arg, lua_pushfstring(L, "%s is a %s, not %s", item, got, item_what));
+}
+
+/* A table with no metatable: checks its items raw; when they all pass
+ * `keep`, pushes the table itself and returns 1. */
+static int keep_as_is(lua_State *L, int arg, lua_Integer n, as_item_check check, as_item_check keep,
+                      const char *list, const char *item_what) {
+  lua_Integer i;
+  int all_kept = 1;
+  for (i = 1; i <= n; i++) {
+    lua_rawgeti(L, arg, i);
+    if (!check(L, -1)) bad_item(L, arg, i, list, item_what);
+    all_kept = all_kept && keep(L, -1);
+    lua_pop(L, 1);
+  }
+  if (!all_kept) return 0;
+  lua_pushvalue(L, arg);
+  return 1;
+}
+
+int32_t as__check_list(lua_State *L, int arg, const char *what, as_item_check check, as_item_check keep,
+                       const char *list, const char *item_what) {
   lua_Integer n, i;
-  int is_integer, copy;
+  int is_integer, copy, plain;
   arg = lua_absindex(L, arg);
   if (lua_type(L, arg) != LUA_TTABLE) as__type_error(L, arg, what);
+  plain = !lua_getmetatable(L, arg);
+  if (!plain) lua_pop(L, 1);
   lua_len(L, arg);
   n = lua_tointegerx(L, -1, &is_integer);
   if (!is_integer || n < 0 || n > AS_LIST_MAX) {
@@ -234,15 +260,12 @@ int32_t as__check_list(lua_State *L, int arg, const char *what, as_item_check ch
     as__arg_error(L, arg, lua_pushfstring(L, "list too long (%s items; at most %d)", got, AS_LIST_MAX));
   }
   lua_pop(L, 1);
+  if (plain && keep && keep_as_is(L, arg, n, check, keep, list, item_what)) return (int32_t)n;
   lua_createtable(L, (int)n, 0);
   copy = lua_gettop(L);
   for (i = 1; i <= n; i++) {
     lua_geti(L, arg, i);
-    if (!check(L, -1)) {
-      const char *got = as__push_type_name(L, -1);
-      const char *item = list ? lua_pushfstring(L, "%s[%d]", list, (int)i) : lua_pushfstring(L, "item %d", (int)i);
-      as__arg_error(L, arg, lua_pushfstring(L, "%s is a %s, not %s", item, got, item_what));
-    }
+    if (!check(L, -1)) bad_item(L, arg, i, list, item_what);
     lua_rawseti(L, copy, i);
   }
   return (int32_t)n;

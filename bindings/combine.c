@@ -18,9 +18,14 @@ static int is_task_or_function(lua_State *L, int idx) {
   return as__to_task(L, idx) != NULL || as__is_callable(L, idx);
 }
 
-/* Reads the list at argument 1 into a checked copy on top; returns its length. */
+static int is_task(lua_State *L, int idx) { return as__to_task(L, idx) != NULL; }
+
+/* Reads the list at argument 1 into a checked copy on top (the list itself
+ * when it is a plain table of tasks); returns its length. The list on top is
+ * this call's own: spawn_functions and dedupe change only a copy. */
 static int32_t read_items(lua_State *L) {
-  return as__check_list(L, 1, "table of tasks or functions", is_task_or_function, NULL, "a task or a function");
+  return as__check_list(L, 1, "table of tasks or functions", is_task_or_function, is_task, NULL,
+                        "a task or a function");
 }
 
 /* In the checked copy at `list`, spawns every function as a task. */

@@ -87,6 +87,18 @@ static int l_all_tasks(lua_State *L) {
   return 1;
 }
 
+/* An error object's __tostring: "name: message"; a field that is not a
+ * string reads as absent. */
+static int error_tostring(lua_State *L) {
+  const char *name, *message;
+  lua_getfield(L, 1, "name");
+  lua_getfield(L, 1, "message");
+  name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "Error";
+  message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+  lua_pushfstring(L, "%s: %s", name, message);
+  return 1;
+}
+
 LUAMOD_API int luaopen_asched(lua_State *L) {
   static const luaL_Reg functions[] = {
     {"run", l_run},
@@ -97,7 +109,8 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
     {"all_tasks", l_all_tasks},
     {NULL, NULL}
   };
-  as__error_open(L);
+  static const luaL_Reg error_meta[] = {{"__tostring", error_tostring}, {NULL, NULL}};
+  as__register_type(L, AS_ERROR_METATABLE, NULL, error_meta);
   luaL_newlibtable(L, functions);
   as__register(L, functions);
   as__open_task(L);

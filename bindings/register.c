@@ -43,9 +43,11 @@ void as__register_type(lua_State *L, const char *name, const luaL_Reg *methods,
   for (m = metamethods; m && m->name; m++) {
     if (strcmp(m->name, "__index") == 0) own_index = 1;
   }
-  lua_newtable(L);
-  if (methods) set_functions(L, lua_gettop(L), methods, mt);
-  lua_setfield(L, mt, own_index ? "__methods" : "__index");
+  if (methods) {
+    lua_newtable(L);
+    set_functions(L, lua_gettop(L), methods, mt);
+    lua_setfield(L, mt, own_index ? "__methods" : "__index");
+  }
   if (metamethods) set_functions(L, mt, metamethods, mt);
   lua_pop(L, 1);
 }

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "vec.h"
+
 /* 256 KiB: the two big blocks of a suspended task, its stack (720 bytes) and
  * its lua_State (208), fill such a slab (after the header) exactly. */
 #define SLAB_SIZE ((size_t)256 * 1024)
@@ -42,7 +44,7 @@ struct as_allocator {
   size_t free_count, free_capacity;
   size_t in_use;
   void **mappings;         /* every mapping, to unmap at the end */
-  size_t mapping_count;
+  size_t mapping_count, mapping_capacity;
 };
 
 static slab *slab_of(void *block) {
@@ -68,13 +70,9 @@ static void list_push(as_allocator *a, slab *s, size_t c) {
 }
 
 static int push_free_slab(as_allocator *a, slab *s) {
-  if (a->free_count == a->free_capacity) {
-    size_t n = a->free_capacity ? a->free_capacity * 2 : 64;
-    slab **grown = realloc(a->free_slabs, n * sizeof *grown);
-    if (grown == NULL) return 0;
-    a->free_slabs = grown;
-    a->free_capacity = n;
-  }
+  slab **grown = as_vec_grow(a->free_slabs, &a->free_capacity, a->free_count + 1, sizeof *grown);
+  if (grown == NULL) return 0;
+  a->free_slabs = grown;
   a->free_slabs[a->free_count++] = s;
   return 1;
 }
@@ -89,7 +87,7 @@ static int map_slabs(as_allocator *a) {
   start = (char *)(((uintptr_t)raw + SLAB_SIZE - 1) & ~(uintptr_t)(SLAB_SIZE - 1));
   if (start > raw) munmap(raw, (size_t)(start - raw));
   munmap(start + length, (size_t)(raw + SLAB_SIZE - start));
-  grown = realloc(a->mappings, (a->mapping_count + 1) * sizeof *grown);
+  grown = as_vec_grow(a->mappings, &a->mapping_capacity, a->mapping_count + 1, sizeof *grown);
   if (grown == NULL) {
     munmap(start, length);
     return 0;

@@ -1,5 +1,6 @@
 /* errors.h -- asched's error objects: tables {name=, message=} sharing the
- * metatable "asched.Error", whose __tostring gives "name: message". */
+ * metatable "asched.Error" (registered by bindings/module.c), whose
+ * __tostring gives "name: message". */
 #ifndef ASCHED_ERRORS_H
 #define ASCHED_ERRORS_H
 
@@ -20,8 +21,5 @@ int as__error_is(lua_State *L, int idx, const char *name);
  * numbers and values with __tostring (called in protected mode), else
  * "(error object is a T value)". */
 const char *as__error_message(lua_State *L, int idx);
-
-/* Creates the metatable (once per state). */
-void as__error_open(lua_State *L);
 
 #endif

@@ -29,6 +29,15 @@ as_loop *as_loop_of(lua_State *L) { return as__box(L)->loop; }
 
 void as__loop_push_table(lua_State *L, int ref) { lua_rawgeti(L, LUA_REGISTRYINDEX, ref); }
 
+void as__push_table(lua_State *L, const char *mode) {
+  lua_newtable(L);
+  if (mode == NULL) return;
+  lua_createtable(L, 0, 1);
+  lua_pushstring(L, mode);
+  lua_setfield(L, -2, "__mode");
+  lua_setmetatable(L, -2);
+}
+
 /* ---- done callbacks: {task, fn} pairs in a FIFO table (scheduler.c runs them) ---- */
 
 void as__loop_queue_callback(as_loop *loop, lua_State *L, int tidx) {

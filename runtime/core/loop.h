@@ -140,6 +140,9 @@ void as__loop_queue_callback(as_loop *loop, lua_State *L, int tidx);
 /* Pushes the registry table named by `ref`. */
 void as__loop_push_table(lua_State *L, int ref);
 
+/* Pushes a new table; with `mode` ("k", "v" or "kv") a weak one. */
+void as__push_table(lua_State *L, const char *mode);
+
 static inline uint64_t as__loop_now(as_loop *loop) { return as_clock_now(&loop->clock); }
 
 /* Observers and attachments: link once; unlinking is for one that stops

@@ -225,13 +225,7 @@ static void report_unretrieved(as_loop *loop) {
 /* ---- opening and closing a loop ---- */
 
 static int new_table_ref(lua_State *L, const char *mode) {
-  lua_newtable(L);
-  if (mode) {
-    lua_createtable(L, 0, 1);
-    lua_pushstring(L, mode);
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
-  }
+  as__push_table(L, mode);
   return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 

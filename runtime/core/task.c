@@ -203,7 +203,6 @@ static void detach(as_loop *loop, as_task *t) {
     as_list_remove(&t->link.waiter.node);
   }
   t->wait = NULL;
-  t->wait_on = NULL;
 }
 
 void as__task_wake(as_loop *loop, as_task *t) {
@@ -243,7 +242,7 @@ static void describe_forever(lua_State *L, as_loop *loop, const as_task *t) {
 }
 
 static void describe_await(lua_State *L, as_loop *loop, const as_task *t) {
-  as__task_push_pending_name(L, loop, t->wait_on);
+  as__task_push_pending_name(L, loop, t->link.awaited);
   lua_pushfstring(L, "awaiting %s", lua_tostring(L, -1));
   lua_remove(L, -2);
 }
@@ -251,7 +250,7 @@ static void describe_await(lua_State *L, as_loop *loop, const as_task *t) {
 static int await_holders(const as_task *t, uint32_t *ids, int max, lua_Integer *more) {
   *more = 0;
   if (max < 1) return 0;
-  ids[0] = ((const as_task *)t->wait_on)->id;
+  ids[0] = t->link.awaited->id;
   return 1;
 }
 
@@ -261,8 +260,13 @@ static const as_wait_type forever_wait = {.timeline = "sleeping", .describe = de
 static const as_wait_type await_wait = {.timeline = "awaiting", .describe = describe_await,
                                         .holders = await_holders};
 
+static const as_wait_site yield_site = {&yield_wait};
+static const as_wait_site sleep_site = {&sleep_wait};
+static const as_wait_site forever_site = {&forever_wait};
+static const as_wait_site await_site = {&await_wait};
+
 int as__task_yield(lua_State *L, as_loop *loop, as_task *t, lua_KFunction k, lua_KContext ctx) {
-  as__task_set_wait(t, &yield_wait, NULL);
+  as__task_set_wait(t, &yield_site);
   as__task_ready(loop, t);
   return as__task_suspend(L, loop, t, k, ctx);
 }
@@ -275,9 +279,9 @@ void as__task_set_timer(as_loop *loop, as_task *t, uint64_t deadline) {
 int as__task_sleep(lua_State *L, as_loop *loop, as_task *t, uint64_t duration,
                    lua_KFunction k, lua_KContext ctx) {
   if (duration == AS_NEVER) {
-    as__task_set_wait(t, &forever_wait, NULL);   /* only a cancellation ends it */
+    as__task_set_wait(t, &forever_site);   /* only a cancellation ends it */
   } else {
-    as__task_set_wait(t, &sleep_wait, NULL);
+    as__task_set_wait(t, &sleep_site);
     as__task_set_timer(loop, t, as__loop_now(loop) + duration);
   }
   return as__task_suspend(L, loop, t, k, ctx);
@@ -291,10 +295,13 @@ static void await_done(lua_State *L, as_loop *loop, as_waiter *w, as_task *finis
   as__task_wake(loop, as_container_of(w, as_task, link.waiter));
 }
 
+static const as_waiter_owner awaiting = {await_done};
+
 int as__task_await(lua_State *L, as_loop *loop, as_task *self, as_task *target,
                    lua_KFunction k, lua_KContext ctx) {
-  as__task_set_wait(self, &await_wait, target);
-  self->link.waiter.done = await_done;
+  as__task_set_wait(self, &await_site);
+  self->link.waiter.owner = &awaiting;
+  self->link.awaited = target;
   as_list_push_back(&target->waiters, &self->link.waiter.node);
   return as__task_suspend(L, loop, self, k, ctx);
 }
@@ -304,7 +311,7 @@ int as__task_cancel(lua_State *L, as_loop *loop, as_task *t) {
   /* As in asyncio, cancelling a task cancels the task it awaits, and so on
    * down the chain. Waking a task clears what it awaits, so a cycle ends. */
   while (t != NULL && t->state != AS_TASK_DONE) {
-    as_task *awaited = t->wait == &await_wait ? t->wait_on : NULL;
+    as_task *awaited = t->wait == &await_site ? t->link.awaited : NULL;
     t->flags |= AS_TASK_CANCEL_REQUESTED;
     lua_pushvalue(L, -1);
     as__task_raise(L, loop, t);
@@ -327,7 +334,6 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
   as__loop_notify_state(loop, t, ends[outcome]);
   t->co = NULL;
   t->wait = NULL;
-  t->wait_on = NULL;
   if (t->flags & AS_TASK_PENDING_RAISE) {
     as__loop_push_table(L, loop->raises_ref);
     lua_pushnil(L);
@@ -339,7 +345,7 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
   while ((n = as_list_first(&t->waiters)) != NULL) {
     as_waiter *w = as_container_of(n, as_waiter, node);
     as_list_remove(n);
-    w->done(L, loop, w, t, task);
+    w->owner->done(L, loop, w, t, task);
   }
   loop->finishing = NULL;
   if (t->flags & AS_TASK_HAS_CALLBACKS) {
@@ -531,11 +537,14 @@ static void fail(as_loop *loop, as_task *t, lua_State *co) {
   push_traceback(L, loop, t, co, -1);
   lua_insert(L, -2);                   /* L: traceback error */
   if (close_coroutine(loop, t, co) != LUA_OK) {
-    /* A __close handler failed: its error replaces the original, as in Lua.
-     * (A timeout scope turning its cancellation into a TimeoutError, too.) */
-    lua_pop(L, 1);
+    /* The error the coroutine ends with: its own, or one a __close handler
+     * raised in its place, as in Lua (a timeout scope turning its
+     * cancellation into a TimeoutError, too). */
+    int replaced;
     lua_xmove(co, L, 1);
-    retitle_traceback(L, -2);
+    replaced = !lua_rawequal(L, -1, -2);
+    lua_remove(L, -2);
+    if (replaced) retitle_traceback(L, -2);
   }
   lua_settop(co, 0);
   cancelled = as__error_is(L, -1, "CancelledError");
@@ -557,8 +566,8 @@ static void fail(as_loop *loop, as_task *t, lua_State *co) {
 void as__task_abandon(as_loop *loop, as_task *t) {
   lua_State *L = loop->L, *co;
   /* What it waits on lets go first: that may wake it. */
-  if (t->state == AS_TASK_SUSPENDED && !(t->flags & AS_TASK_IN_READY) && t->wait && t->wait->abandon)
-    t->wait->abandon(loop, t);
+  if (t->state == AS_TASK_SUSPENDED && !(t->flags & AS_TASK_IN_READY) && t->wait && t->wait->type->abandon)
+    t->wait->type->abandon(loop, t);
   if (t->flags & AS_TASK_IN_READY) {
     as_ready_remove(&loop->ready, &t->link.waiter.node);
     t->flags &= ~AS_TASK_IN_READY;
@@ -577,7 +586,7 @@ void as__task_abandon(as_loop *loop, as_task *t) {
 /* What a task that just suspended is doing, in as_observer's words. */
 static const char *wait_state(const as_task *t) {
   if ((t->flags & AS_TASK_IN_READY) || t->wait == NULL) return "ready";
-  return t->wait->timeline;
+  return t->wait->type->timeline;
 }
 
 static void notify_resume(as_loop *loop, as_task *t) {
@@ -608,7 +617,6 @@ void as__task_step(as_loop *loop, as_task *t) {
   co = t->co;
   t->state = AS_TASK_RUNNING;
   t->wait = NULL;
-  t->wait_on = NULL;
   loop->current = t;
   loop->current_co = co;
   if (observed) {
@@ -727,11 +735,11 @@ void as__task_push_where(lua_State *L, lua_State *co) {
 
 void as__task_set_name(lua_State *L, int idx, as_task *t) {
   idx = lua_absindex(L, idx);
-  if (luaL_getsubtable(L, LUA_REGISTRYINDEX, NAMES_KEY) == 0) {
-    lua_createtable(L, 0, 1);
-    lua_pushliteral(L, "k");
-    lua_setfield(L, -2, "__mode");
-    lua_setmetatable(L, -2);
+  if (lua_getfield(L, LUA_REGISTRYINDEX, NAMES_KEY) != LUA_TTABLE) {
+    lua_pop(L, 1);
+    as__push_table(L, "k");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, NAMES_KEY);
   }
   lua_pushvalue(L, idx);
   lua_pushvalue(L, -3);

@@ -15,19 +15,19 @@ struct as_loop;
 struct as_task;
 typedef struct as_waiter as_waiter;
 
-/* Called when the task a waiter waits for has finished: `w` is already
- * unlinked; the finished Task userdata is at stack index `task` of L. It may
- * wake tasks; it must not resume any. */
-typedef void (*as_waiter_done)(lua_State *L, struct as_loop *loop, as_waiter *w,
-                               struct as_task *finished, int task);
+/* Who a waiter belongs to, and what it does when the task it waits for has
+ * finished: `w` is already unlinked; the finished Task userdata is at stack
+ * index `task` of L. It may wake tasks; it must not resume any. */
+typedef struct as_waiter_owner {
+  void (*done)(lua_State *L, struct as_loop *loop, as_waiter *w, struct as_task *finished, int task);
+} as_waiter_owner;
 
 /* Something waiting for a task to finish, linked in the task's `waiters`:
  * another task (await), whose link.waiter this is, or a member of a wait set
- * (sync/waitset.c), which uses `index`. */
+ * (sync/waitset.c), whose owner is embedded in the set. */
 struct as_waiter {
   as_list node;
-  as_waiter_done done;
-  uint32_t index;
+  const as_waiter_owner *owner;
 };
 
 typedef enum as_task_state {
@@ -63,12 +63,14 @@ enum {
 typedef struct as_task {
   union {
     as_timer timer;     /* while AS_TASK_IN_TIMERS */
-    as_waiter waiter;   /* in the ready queue, or in a waiters list */
+    struct {
+      as_waiter waiter; /* in the ready queue, a wait queue or a waiters list */
+      struct as_task *awaited;  /* awaiting: the task it awaits */
+    };
   } link;
   as_list waiters;      /* as_waiter nodes waiting for this task to finish */
   lua_State *co;        /* the coroutine (also the user value); NULL once done */
-  const as_wait_type *wait; /* while suspended: what kind of wait, or NULL */
-  void *wait_on;        /* and on what (the wait type knows its type) */
+  const as_wait_site *wait; /* while suspended: where it waits, or NULL */
   uint32_t id;          /* task-<id> */
   int32_t anchor;       /* index in loop->anchors while pending, else 0 */
   int32_t nvalues;      /* new: its arguments; suspended: values handed to it by a
@@ -99,11 +101,8 @@ as_task *as__task_check_current(lua_State *L, struct as_loop *loop, const char *
  * expression of a C function whose upvalue 1 is the state's box (loop.h). */
 int as__task_suspend(lua_State *L, struct as_loop *loop, as_task *t, lua_KFunction k, lua_KContext ctx);
 
-/* Records what the running task is about to wait for. */
-static inline void as__task_set_wait(as_task *t, const as_wait_type *type, void *on) {
-  t->wait = type;
-  t->wait_on = on;
-}
+/* Records where the running task is about to wait. */
+static inline void as__task_set_wait(as_task *t, const as_wait_site *site) { t->wait = site; }
 
 /* In a continuation: raises the pending error (a cancellation) if there is one. */
 void as__task_check_raise(lua_State *L, struct as_loop *loop, as_task *t);

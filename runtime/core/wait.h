@@ -11,8 +11,8 @@
 struct as_loop;
 struct as_task;
 
-/* Static, one per kind of wait; a suspended task points at its own in
- * `wait`, and at what it waits on in `wait_on`. */
+/* Static, one per kind of wait; reached from the wait site a suspended task
+ * points at. */
 typedef struct as_wait_type {
   /* Its state in --timeline: "sleeping", "awaiting", "lock", "io", ... (a
    * static string). */
@@ -37,5 +37,13 @@ typedef struct as_wait_type {
    * report says who holds it. 0 for an await, whose holder is its target. */
   int held;
 } as_wait_type;
+
+/* Where a task waits: embedded in what it waits on (a wait queue, a wait
+ * set, an I/O operation), or static for the scheduler's own waits. A
+ * suspended task points at its site; the site's owner finds itself from it
+ * with as_container_of, and the core reads the kind of wait from it. */
+typedef struct as_wait_site {
+  const as_wait_type *type;
+} as_wait_site;
 
 #endif

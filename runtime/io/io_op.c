@@ -9,13 +9,13 @@
 #include "errors.h"
 
 void as__io_op_describe(lua_State *L, as_loop *loop, const as_task *t) {
-  const as_io_op *op = t->wait_on;
+  const as_io_op *op = as_container_of(t->wait, as_io_op, site);
   (void)loop;
   lua_pushstring(L, op->type->what);
 }
 
 void as__io_op_abandon(as_loop *loop, as_task *t) {
-  as_io_op *op = t->wait_on;
+  as_io_op *op = as_container_of(t->wait, as_io_op, site);
   (void)loop;
   /* The caller's Task stays anchored by caller_ref until the operation ends. */
   if (!op->done && op->type->abort) op->type->abort(op);
@@ -23,6 +23,7 @@ void as__io_op_abandon(as_loop *loop, as_task *t) {
 
 void as__io_op_init(as_io_op *op, const as_io_op_type *type, as_loop *loop) {
   op->type = type;
+  op->site.type = &type->wait;
   op->loop = loop;
   op->caller = NULL;
   op->caller_ref = LUA_NOREF;
@@ -59,7 +60,7 @@ int as__io_op_wait(lua_State *L, as_io_op *op, as_task *t) {
   as__task_push(L, op->loop, t);
   op->caller_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   op->caller = t;
-  as__task_set_wait(t, &op->type->wait, op);
+  as__task_set_wait(t, &op->site);
   return as__task_suspend(L, op->loop, t, resumed, (lua_KContext)op);
 }
 

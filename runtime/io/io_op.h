@@ -37,6 +37,7 @@ typedef struct as_io_op_type {
 
 struct as_io_op {
   const as_io_op_type *type;
+  as_wait_site site;              /* where its waiter waits: type->wait */
   as_loop *loop;
   as_task *caller;                /* the waiting task, or NULL once let go */
   int caller_ref;                 /* anchors the caller's Task */

@@ -36,8 +36,8 @@ static int32_t find(const graph *g, uint32_t id) {
 static int waits_for(const as_task *t, uint32_t *out, int max, lua_Integer *unnamed) {
   *unnamed = 0;
   if (t->state != AS_TASK_SUSPENDED || (t->flags & AS_TASK_IN_READY)) return -1;
-  if (t->wait == NULL || t->wait->holders == NULL) return -1;
-  return t->wait->holders(t, out, max, unnamed);
+  if (t->wait == NULL || t->wait->type->holders == NULL) return -1;
+  return t->wait->type->holders(t, out, max, unnamed);
 }
 
 static void push_task_name(lua_State *L, as_loop *loop, const graph *g, uint32_t id) {
@@ -59,7 +59,7 @@ static void add_task_line(luaL_Buffer *b, lua_State *L, as_loop *loop, const gra
   as__describe_task_line(L, loop, t);
   luaL_addvalue(b);
   n = waits_for(t, ids, HOLDERS_NAMED, &unnamed);
-  if (n < 0 || !t->wait->held) return;
+  if (n < 0 || !t->wait->type->held) return;
   if (n == 0 && unnamed == 0) {
     luaL_addstring(b, "; no task holds it");
     return;

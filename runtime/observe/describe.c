@@ -8,7 +8,7 @@ void as__describe_wait(lua_State *L, as_loop *loop, as_task *t) {
     return;
   }
   if (t->state == AS_TASK_SUSPENDED && t->wait != NULL && !(t->flags & AS_TASK_IN_READY))
-    t->wait->describe(L, loop, t);
+    t->wait->type->describe(L, loop, t);
   else
     lua_pushliteral(L, "ready");
   as__task_push_where(L, t->co);

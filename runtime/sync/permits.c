@@ -42,7 +42,7 @@ static void pass_on(lua_State *L, as_loop *loop, as_waitq *q, int owner) {
 }
 
 static int holders_of(const as_task *t, uint32_t *ids, int max, lua_Integer *more) {
-  const as_permits *p = as_container_of((const as_waitq *)t->wait_on, as_permits, waiters);
+  const as_permits *p = as_container_of(as__waitq_of(t), as_permits, waiters);
   int i, n = p->held.named < max ? p->held.named : max;
   for (i = 0; i < n; i++) ids[i] = p->held.ids[i];
   *more = p->held.unnamed + (p->held.named - n);

@@ -8,16 +8,17 @@
 void as__waitq_init(as_waitq *q, const as_waitq_type *type) {
   as_list_init(&q->waiters);
   q->type = type;
+  q->site.type = &type->wait;
 }
 
 void as__waitq_describe(lua_State *L, as_loop *loop, const as_task *t) {
-  const as_waitq *q = t->wait_on;
+  const as_waitq *q = as__waitq_of(t);
   (void)loop;
   lua_pushfstring(L, "waiting on %s", q->type->label);
 }
 
 int as__waitq_wait(lua_State *L, as_loop *loop, as_waitq *q, as_task *t, lua_KFunction k, lua_KContext ctx) {
-  as__task_set_wait(t, &q->type->wait, q);
+  as__task_set_wait(t, &q->site);
   as_list_push_back(&q->waiters, &t->link.waiter.node);
   return as__task_suspend(L, loop, t, k, ctx);
 }

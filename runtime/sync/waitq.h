@@ -28,7 +28,13 @@ typedef struct as_waitq_type {
 struct as_waitq {
   as_list waiters;      /* tasks, through link.waiter.node, oldest first */
   const as_waitq_type *type;
+  as_wait_site site;    /* where its waiters wait: type->wait */
 };
+
+/* The queue a task waits in, from its wait site. */
+static inline as_waitq *as__waitq_of(const as_task *t) {
+  return as_container_of(t->wait, as_waitq, site);
+}
 
 void as__waitq_init(as_waitq *q, const as_waitq_type *type);
 

@@ -24,6 +24,8 @@ struct as_waitset {
   int32_t handed_out;     /* completions next() has returned */
   uint64_t deadline;      /* AS_NEVER: none */
   as_task *waiting;
+  as_wait_site site;      /* where `waiting` waits */
+  as_waiter_owner owner;  /* of every member: member_done */
   int results_ref;        /* registry reference of the results table, or LUA_NOREF */
   uint8_t mode, stop, closed;
   uint8_t keep_errors;    /* every error recorded counts as retrieved, not just the first failure */
@@ -56,14 +58,22 @@ static void record_done(lua_State *L, as_loop *loop, as_waitset *ws, as_waiter *
   if (ws->results_ref != LUA_NOREF) record_outcome(L, ws, index, done, task);
 }
 
-/* as_waiter_done for a member: `m->index` says where it is in the set. */
+/* A member's task finished; its owner is embedded in the set. */
 static void member_done(lua_State *L, as_loop *loop, as_waiter *m, as_task *finished, int task) {
-  as_waitset *ws = as_container_of(m - m->index, as_waitset, members);
+  as_waitset *ws = as_container_of(m->owner, as_waitset, owner);
   record_done(L, loop, ws, m, finished, task);
   if (ws->waiting == NULL) return;
   if (ws->mode == AS_WAITSET_NEXT || ws->remaining == 0 || stop_met(ws, ws->stop))
     as__task_wake(loop, ws->waiting);
 }
+
+static void describe(lua_State *L, as_loop *loop, const as_task *t) {
+  const as_waitset *ws = as_container_of(t->wait, as_waitset, site);
+  (void)loop;
+  lua_pushfstring(L, "waiting on %d of %d tasks", (int)ws->remaining, (int)ws->count);
+}
+
+static const as_wait_type waitset_wait = {.timeline = "awaiting", .describe = describe};
 
 as_waitset *as__waitset_new(lua_State *L, as_loop *loop, int tasks, int32_t n, int results, int keep_errors) {
   as_waitset *ws;
@@ -77,6 +87,8 @@ as_waitset *as__waitset_new(lua_State *L, as_loop *loop, int tasks, int32_t n, i
   ws->deadline = AS_NEVER;
   ws->results_ref = LUA_NOREF;
   ws->keep_errors = (uint8_t)(keep_errors != 0);
+  ws->site.type = &waitset_wait;
+  ws->owner.done = member_done;
   lua_pushvalue(L, tasks);
   lua_setiuservalue(L, -2, 1);
   if (results) {
@@ -90,8 +102,7 @@ as_waitset *as__waitset_new(lua_State *L, as_loop *loop, int tasks, int32_t n, i
     as_task *t;
     lua_rawgeti(L, tasks, i + 1);
     t = lua_touserdata(L, -1);
-    m->index = (uint32_t)i;
-    m->done = member_done;
+    m->owner = &ws->owner;
     as_list_init(&m->node);
     ws->linked = i + 1;
     if (t->state == AS_TASK_DONE) record_done(L, loop, ws, m, t, lua_gettop(L));
@@ -131,14 +142,6 @@ int as__waitset_ready(as_loop *loop, const as_waitset *ws, as_waitset_mode mode,
   return mode == AS_WAITSET_NEXT ? has_next(loop, ws) : stop_met(ws, stop);
 }
 
-static void describe(lua_State *L, as_loop *loop, const as_task *t) {
-  const as_waitset *ws = t->wait_on;
-  (void)loop;
-  lua_pushfstring(L, "waiting on %d of %d tasks", (int)ws->remaining, (int)ws->count);
-}
-
-static const as_wait_type waitset_wait = {.timeline = "awaiting", .describe = describe};
-
 int as__waitset_wait(lua_State *L, as_loop *loop, as_waitset *ws, int self, as_task *t,
                      as_waitset_mode mode, as_waitset_stop stop, lua_KFunction k, lua_KContext ctx) {
   ws->mode = (uint8_t)mode;
@@ -146,7 +149,7 @@ int as__waitset_wait(lua_State *L, as_loop *loop, as_waitset *ws, int self, as_t
   ws->waiting = t;
   as__task_push(L, loop, t);
   lua_setiuservalue(L, self, 2);
-  as__task_set_wait(t, &waitset_wait, ws);
+  as__task_set_wait(t, &ws->site);
   if (ws->deadline != AS_NEVER) as__task_set_timer(loop, t, ws->deadline);
   return as__task_suspend(L, loop, t, k, ctx);
 }
