@@ -227,31 +227,19 @@ static int bad_item(lua_State *L, int arg, lua_Integer i, const char *list, cons
   return as__arg_error(L, arg, lua_pushfstring(L, "%s is a %s, not %s", item, got, item_what));
 }
 
-/* A table with no metatable: checks its items raw; when they all pass
- * `keep`, pushes the table itself and returns 1. */
-static int keep_as_is(lua_State *L, int arg, lua_Integer n, as_item_check check, as_item_check keep,
-                      const char *list, const char *item_what) {
-  lua_Integer i;
-  int all_kept = 1;
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, arg, i);
-    if (!check(L, -1)) bad_item(L, arg, i, list, item_what);
-    all_kept = all_kept && keep(L, -1);
-    lua_pop(L, 1);
-  }
-  if (!all_kept) return 0;
-  lua_pushvalue(L, arg);
-  return 1;
-}
+/* Room a copy is made with before its items are read: all of them for a
+ * plain table, whose length is its own; a proxy's copy grows as it is read,
+ * so a length it claims costs nothing until its items are there. */
+#define PROXY_PREALLOCATED 1024
 
-int32_t as__check_list(lua_State *L, int arg, const char *what, as_item_check check, as_item_check keep,
-                       const char *list, const char *item_what) {
+int32_t as__check_list(lua_State *L, int arg, const char *what, as_item_check check, const char *list,
+                       const char *item_what) {
   lua_Integer n, i;
-  int is_integer, copy, plain;
+  int is_integer, copy, proxy;
   arg = lua_absindex(L, arg);
   if (lua_type(L, arg) != LUA_TTABLE) as__type_error(L, arg, what);
-  plain = !lua_getmetatable(L, arg);
-  if (!plain) lua_pop(L, 1);
+  proxy = lua_getmetatable(L, arg);
+  if (proxy) lua_pop(L, 1);
   lua_len(L, arg);
   n = lua_tointegerx(L, -1, &is_integer);
   if (!is_integer || n < 0 || n > AS_LIST_MAX) {
@@ -260,8 +248,7 @@ int32_t as__check_list(lua_State *L, int arg, const char *what, as_item_check ch
     as__arg_error(L, arg, lua_pushfstring(L, "list too long (%s items; at most %d)", got, AS_LIST_MAX));
   }
   lua_pop(L, 1);
-  if (plain && keep && keep_as_is(L, arg, n, check, keep, list, item_what)) return (int32_t)n;
-  lua_createtable(L, (int)n, 0);
+  lua_createtable(L, (int)(proxy && n > PROXY_PREALLOCATED ? PROXY_PREALLOCATED : n), 1);
   copy = lua_gettop(L);
   for (i = 1; i <= n; i++) {
     lua_geti(L, arg, i);

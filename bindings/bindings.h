@@ -132,15 +132,13 @@ typedef int (*as_item_check)(lua_State *L, int idx);
 
 /* Reads the list at `arg` once -- its length through __len and its items
  * through __index, as `#` and indexing do -- into a new plain table pushed on
- * top, checking every item before returning. Returns the length. Errors:
- * not a table: "<what> expected, got <type>"; a length that is not an
- * integer in 0..AS_LIST_MAX; an item `check` refuses: "item <i> is a
- * <type>, not <item_what>" (or "<list>[<i>] is ..." when `list` names it).
- * A table with no metatable, whose items all pass `keep` (when not NULL), is
- * pushed itself instead of a copy: reading it raw runs no user code, and a
- * million-task gather then costs no copy. */
-int32_t as__check_list(lua_State *L, int arg, const char *what, as_item_check check, as_item_check keep,
-                       const char *list, const char *item_what);
+ * top, the call's own (the caller's list may change while it waits),
+ * checking every item before returning. Returns the length. Errors: not a
+ * table: "<what> expected, got <type>"; a length that is not an integer in
+ * 0..AS_LIST_MAX; an item `check` refuses: "item <i> is a <type>, not
+ * <item_what>" (or "<list>[<i>] is ..." when `list` names it). */
+int32_t as__check_list(lua_State *L, int arg, const char *what, as_item_check check, const char *list,
+                       const char *item_what);
 
 /* ---- the families: each adds its functions to the module table on top ---- */
 

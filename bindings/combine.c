@@ -18,14 +18,9 @@ static int is_task_or_function(lua_State *L, int idx) {
   return as__to_task(L, idx) != NULL || as__is_callable(L, idx);
 }
 
-static int is_task(lua_State *L, int idx) { return as__to_task(L, idx) != NULL; }
-
-/* Reads the list at argument 1 into a checked copy on top (the list itself
- * when it is a plain table of tasks); returns its length. The list on top is
- * this call's own: spawn_functions and dedupe change only a copy. */
+/* Reads the list at argument 1 into a checked copy on top; returns its length. */
 static int32_t read_items(lua_State *L) {
-  return as__check_list(L, 1, "table of tasks or functions", is_task_or_function, is_task, NULL,
-                        "a task or a function");
+  return as__check_list(L, 1, "table of tasks or functions", is_task_or_function, NULL, "a task or a function");
 }
 
 /* In the checked copy at `list`, spawns every function as a task. */
@@ -64,16 +59,6 @@ static int32_t dedupe(lua_State *L, int list, int32_t n) {
   return kept;
 }
 
-/* Cancels every task of the list at `list` that is still running. */
-static void cancel_all(lua_State *L, as_loop *loop, int list, int32_t n) {
-  int32_t i;
-  for (i = 1; i <= n; i++) {
-    lua_rawgeti(L, list, i);
-    as__cancel_task(L, loop, -1);
-    lua_pop(L, 1);
-  }
-}
-
 /* A deadline `seconds` from now (<= 0: now); AS_NEVER when too far. */
 static uint64_t deadline_in(as_loop *loop, lua_Number seconds) {
   uint64_t duration = as_clock_duration(seconds > 0 ? seconds : 0);
@@ -91,8 +76,11 @@ static as_waitset *set_at(lua_State *L, int set) { return lua_touserdata(L, set)
 
 /* ---- gather(list [, {return_exceptions = bool}]) -> {n = #list, first values} ---- */
 
-/* Stack of gather's frame. */
-enum { GATHER_TASKS = 3, GATHER_RESULTS, GATHER_SET };
+/* Stack of gather's frame. The copy of the list is also the results: the
+ * wait set writes each item's outcome over its task as it finishes (a
+ * million-task gather holds one table, not two). The slot of the failure
+ * that stops it keeps its task, through which that error is raised. */
+enum { GATHER_TASKS = 3, GATHER_SET };
 
 static int gather_done(lua_State *L, as_loop *loop, as_waitset_stop stop) {
   int32_t failed = as__waitset_all_result(loop, set_at(L, GATHER_SET), stop);
@@ -104,16 +92,26 @@ static int gather_done(lua_State *L, as_loop *loop, as_waitset_stop stop) {
     lua_rawgeti(L, GATHER_TASKS, failed);
     return as__task_push_results(L, -1, lua_touserdata(L, -1));
   }
-  lua_pushvalue(L, GATHER_RESULTS);
+  lua_pushvalue(L, GATHER_TASKS);            /* the results */
   return 1;
+}
+
+/* The caller was cancelled: so is every item still running. */
+static void cancel_pending(lua_State *L, as_loop *loop, as_waitset *ws) {
+  int32_t i, n = (int32_t)lua_rawlen(L, GATHER_TASKS);
+  for (i = 1; i <= n; i++) {
+    if (!as__waitset_pending(ws, i)) continue;   /* its slot holds a result now */
+    lua_rawgeti(L, GATHER_TASKS, i);
+    as__cancel_task(L, loop, -1);
+    lua_pop(L, 1);
+  }
 }
 
 static int gather_resumed(lua_State *L, int status, lua_KContext ctx) {
   as_loop *loop = as__loop(L);
   (void)status;
   if (as__waitset_resumed(L, loop, set_at(L, GATHER_SET), GATHER_SET, loop->current)) {
-    /* The caller was cancelled: so is every child still running. */
-    cancel_all(L, loop, GATHER_TASKS, (int32_t)lua_rawlen(L, GATHER_TASKS));
+    cancel_pending(L, loop, set_at(L, GATHER_SET));
     return lua_error(L);
   }
   return gather_done(L, loop, (as_waitset_stop)ctx);
@@ -132,11 +130,10 @@ static int l_gather(lua_State *L) {
   as__check_options(L, 2, known);
   keep = as__option_boolean(L, 2, "return_exceptions", 0);
   spawn_functions(L, loop, GATHER_TASKS, n);
-  lua_createtable(L, n, 1);                  /* GATHER_RESULTS */
   lua_pushinteger(L, n);
-  lua_setfield(L, -2, "n");
+  lua_setfield(L, GATHER_TASKS, "n");
   if (n == 0) return 1;
-  ws = as__waitset_new(L, loop, GATHER_TASKS, n, GATHER_RESULTS, keep);
+  ws = as__waitset_new(L, loop, GATHER_TASKS, n, GATHER_TASKS, keep);
   lua_toclose(L, GATHER_SET);
   stop = keep ? AS_STOP_NEVER : AS_STOP_ON_FAILURE;
   if (as__waitset_ready(loop, ws, AS_WAITSET_ALL, stop)) return gather_done(L, loop, stop);

@@ -25,7 +25,7 @@ static void check_run_options(lua_State *L, as_run_options *opts) {
   if (as__option(L, 1, "seed") != LUA_TNIL) {
     int is_integer;
     lua_Integer seed = lua_tointegerx(L, -1, &is_integer);
-    if (!is_integer) as__option_error(L, 1, "seed", "an integer");
+    if (!is_integer || lua_type(L, -1) != LUA_TNUMBER) as__option_error(L, 1, "seed", "an integer");
     opts->seeded = 1;
     opts->seed = (uint64_t)seed;
   }

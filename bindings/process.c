@@ -64,7 +64,7 @@ static int l_run(lua_State *L) {
   int32_t n;
   as_task *t;
   lua_settop(L, 2);
-  n = as__check_list(L, 1, "table", is_string, NULL, "argv", "a string");   /* 3: argv */
+  n = as__check_list(L, 1, "table", is_string, "argv", "a string");   /* 3: argv */
   if (n == 0) return as__arg_error(L, 1, "argv must name a program");
   opts = as__check_options(L, 2, known) ? 2 : 0;
   spec.input = as__option_string(L, 2, "stdin", &spec.input_size);

@@ -39,10 +39,12 @@ static int stop_met(const as_waitset *ws, as_waitset_stop stop) {
 
 /* Writes the outcome of the done Task at `task` into results[index]. An
  * error counts as retrieved when gather will hand it on: every one when
- * keeping errors, else only the first failure, which gather raises. */
+ * keeping errors, else only the first failure, which gather raises through
+ * its task: that slot keeps the task. */
 static void record_outcome(lua_State *L, as_waitset *ws, int32_t index, const as_task *done, int task) {
+  if (!ws->keep_errors && index == ws->first_failure) return;
   lua_rawgeti(L, LUA_REGISTRYINDEX, ws->results_ref);
-  as__task_push_outcome(L, task, done, ws->keep_errors || index == ws->first_failure);
+  as__task_push_outcome(L, task, done, ws->keep_errors);
   lua_rawseti(L, -2, index);
   lua_pop(L, 1);
 }
@@ -50,6 +52,7 @@ static void record_outcome(lua_State *L, as_waitset *ws, int32_t index, const as
 /* The task of member `m`, the Task at stack index `task` of L, is done. */
 static void record_done(lua_State *L, as_loop *loop, as_waitset *ws, as_waiter *m, const as_task *done, int task) {
   int32_t index = (int32_t)(m - ws->members) + 1;
+  m->owner = NULL;                         /* finished: see as__waitset_pending */
   as_list_push_back(&ws->done, &m->node);
   ws->remaining--;
   if (ws->deadline == AS_NEVER || as__loop_now(loop) <= ws->deadline) ws->on_time++;
@@ -124,6 +127,10 @@ void as__waitset_close(lua_State *L, as_waitset *ws) {
 }
 
 int as__waitset_closed(const as_waitset *ws) { return ws->closed; }
+
+int as__waitset_pending(const as_waitset *ws, int32_t i) {
+  return i >= 1 && i <= ws->linked && ws->members[i - 1].owner != NULL;
+}
 
 static int deadline_passed(as_loop *loop, const as_waitset *ws) {
   return ws->deadline != AS_NEVER && as__loop_now(loop) >= ws->deadline;

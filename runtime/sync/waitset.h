@@ -25,8 +25,9 @@ typedef enum { AS_STOP_NEVER, AS_STOP_ON_ERROR, AS_STOP_ON_FAILURE } as_waitset_
  * `results` (a stack index, or 0) each task's outcome is written there at
  * its index the moment it finishes (gather's view: its first value, its
  * error or its CancelledError); with `keep_errors` every error recorded
- * counts as retrieved, else only the first failure's. Allocates first and
- * links last: it raises (out of memory) only before any member is linked. */
+ * counts as retrieved, else only the first failure's -- whose slot, when
+ * `results` is the list itself, keeps its task. Allocates first and links
+ * last: it raises (out of memory) only before any member is linked. */
 as_waitset *as__waitset_new(lua_State *L, as_loop *loop, int tasks, int32_t n, int results, int keep_errors);
 
 /* The set's deadline on the loop clock; AS_NEVER: none. */
@@ -37,6 +38,9 @@ void as__waitset_close(lua_State *L, as_waitset *ws);
 
 /* True once closed: nothing more will be recorded or returned. */
 int as__waitset_closed(const as_waitset *ws);
+
+/* True while the task at list index `i` (1-based) has not finished. */
+int as__waitset_pending(const as_waitset *ws, int32_t i);
 
 /* True when a wait in `mode` would return at once. */
 int as__waitset_ready(as_loop *loop, const as_waitset *ws, as_waitset_mode mode, as_waitset_stop stop);
