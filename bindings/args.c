@@ -121,8 +121,17 @@ void *as__check_self(lua_State *L, int arg) {
   return NULL;
 }
 
+/* registry[&task_metatable] = the Task metatable (task.c keeps it there):
+ * comparing with it interns no string, where luaL_testudata does. */
+const char as__task_metatable_key = 'T';
+
 as_task *as__to_task(lua_State *L, int arg) {
-  return luaL_testudata(L, arg, AS_TASK_METATABLE);
+  int same;
+  if (lua_type(L, arg) != LUA_TUSERDATA || !lua_getmetatable(L, arg)) return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, &as__task_metatable_key);
+  same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? lua_touserdata(L, arg) : NULL;
 }
 
 as_task *as__check_task(lua_State *L, int arg) {
@@ -131,7 +140,7 @@ as_task *as__check_task(lua_State *L, int arg) {
   return t;
 }
 
-as_task *as__current_task(lua_State *L) {
+as_task *as__not_in_task(lua_State *L) {
   return as__task_check_current(L, as__loop(L), as__public_name(L));
 }
 

@@ -83,12 +83,20 @@ void *as__check_self(lua_State *L, int arg);
 /* The Task at `arg`, or NULL if the value is not one. */
 as_task *as__to_task(lua_State *L, int arg);
 
+/* The registry key of the Task metatable, for as__to_task. */
+extern const char as__task_metatable_key;
+
 /* The Task at `arg`, or an argument error. */
 as_task *as__check_task(lua_State *L, int arg);
 
 /* The running task, for a function that suspends: "asched.<name>: not inside
- * a task" when there is none. */
-as_task *as__current_task(lua_State *L);
+ * a task" when there is none. The name is looked up only then. */
+as_task *as__not_in_task(lua_State *L);
+
+static inline as_task *as__current_task(lua_State *L) {
+  as_task *t = as__task_running_in(as__loop(L), L);
+  return t ? t : as__not_in_task(L);
+}
 
 /* The running loop, for a function that needs one without suspending:
  * "asched.<name>: no running loop" when there is none. */

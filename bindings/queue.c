@@ -32,9 +32,10 @@ static int put_resumed(lua_State *L, int status, lua_KContext ctx) {
 static int queue_put(lua_State *L) {
   as_queue *q = as__check_self(L, 1);
   as_task *t = as__current_task(L);
+  as_loop *loop = as__loop(L);
   lua_settop(L, 2);
-  if (!as__queue_can_put(q)) return as__waitq_wait(L, as__loop(L), &q->putters, t, put_resumed, 0);
-  as__queue_put(L, as__loop(L), q, 1, 0);
+  if (!as__queue_can_put(q)) return as__waitq_wait(L, loop, &q->putters, t, put_resumed, 0);
+  as__queue_put(L, loop, q, 1, 0);
   return 0;
 }
 
@@ -58,12 +59,13 @@ static int get_resumed(lua_State *L, int status, lua_KContext ctx) {
 static int queue_get(lua_State *L) {
   as_queue *q = as__check_self(L, 1);
   as_task *t = as__current_task(L);
+  as_loop *loop = as__loop(L);
   lua_settop(L, 1);
   if (as__queue_size(q) > 0) {
-    as__queue_get(L, as__loop(L), q, 1);
+    as__queue_get(L, loop, q, 1);
     return 1;
   }
-  return as__waitq_wait(L, as__loop(L), &q->getters, t, get_resumed, 0);
+  return as__waitq_wait(L, loop, &q->getters, t, get_resumed, 0);
 }
 
 static int queue_get_nowait(lua_State *L) {

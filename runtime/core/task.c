@@ -123,6 +123,11 @@ as_task *as__task_spawn(lua_State *L, as_loop *loop, int fidx, int nargs) {
 
 /* ---- suspension and wake-ups ---- */
 
+as_task *as__task_running_in(as_loop *loop, lua_State *L) {
+  if (loop == NULL || loop->current == NULL || loop->current_co != L || !lua_isyieldable(L)) return NULL;
+  return loop->current;
+}
+
 as_task *as__task_check_current(lua_State *L, as_loop *loop, const char *fname) {
   as_task *t = loop ? loop->current : NULL;
   if (t == NULL)

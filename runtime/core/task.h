@@ -95,6 +95,10 @@ as_task *as__task_spawn(lua_State *L, struct as_loop *loop, int fidx, int nargs)
  * yielding is impossible. */
 as_task *as__task_check_current(lua_State *L, struct as_loop *loop, const char *fname);
 
+/* The same test without the error: the running task when `L` is its own
+ * coroutine and may suspend, else NULL (then as__task_check_current says why). */
+as_task *as__task_running_in(struct as_loop *loop, lua_State *L);
+
 /* Suspends the running task `t`, whose wait is already registered (as__task_set_wait),
  * and yields; `k` runs when it is resumed and must first take a pending error
  * (as__task_check_raise or as__task_take_raise). Must be called as the return

@@ -51,7 +51,6 @@ void as__queue_init(as_queue *q, lua_Integer maxsize) {
 }
 
 void as__queue_put(lua_State *L, as_loop *loop, as_queue *q, int self, int slot_granted) {
-  self = lua_absindex(L, self);
   if (slot_granted) q->reserved--;
   q->unfinished++;
   lua_pushvalue(L, -1);

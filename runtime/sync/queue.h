@@ -9,8 +9,8 @@
 #include "waitq.h"
 
 /* Lives in the Queue userdata, whose user value 1 is the table of items, at
- * head..tail (so nil is an item). Every function takes the stack index `self`
- * of that userdata. */
+ * head..tail (so nil is an item). Every function takes the (positive) stack
+ * index `self` of that userdata. */
 typedef struct as_queue {
   as_waitq getters, putters, joiners;
   lua_Integer maxsize;       /* 0: unbounded */

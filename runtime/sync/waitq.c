@@ -25,10 +25,11 @@ int as__waitq_wait(lua_State *L, as_loop *loop, as_waitq *q, as_task *t, lua_KFu
 
 int as__waitq_outcome(lua_State *L, as_loop *loop, as_waitq *q, as_task *t, int owner) {
   int granted = (t->flags & AS_TASK_GRANTED) != 0;
-  owner = lua_absindex(L, owner);
   t->flags &= ~AS_TASK_GRANTED;
   if (!granted) lua_pushnil(L);            /* no value */
-  if (!as__task_take_raise(L, loop, t)) return 0;
+  if (!(t->flags & AS_TASK_PENDING_RAISE)) return 0;
+  owner = lua_absindex(L, owner);
+  as__task_take_raise(L, loop, t);
   lua_insert(L, -2);                       /* error value */
   if (!granted) {
     lua_pop(L, 1);
