@@ -37,25 +37,31 @@ static void spawn_functions(lua_State *L, as_loop *loop, int list, int32_t n) {
   }
 }
 
-/* Replaces the list of tasks at `list` by one where each task appears once,
- * at its first place; returns its length. */
+/* Keeps each task of the call's own list at `list` once, at its first
+ * place, compacting it in place; returns the new length. O(n), no memory:
+ * a task is marked while the list is walked, and unmarked after. */
 static int32_t dedupe(lua_State *L, int list, int32_t n) {
   int32_t i, kept = 0;
-  lua_createtable(L, n, 0);
-  lua_createtable(L, 0, n);                  /* seen */
   for (i = 1; i <= n; i++) {
+    as_task *t;
     lua_rawgeti(L, list, i);
-    if (lua_rawget(L, -2) == LUA_TNIL) {
-      lua_rawgeti(L, list, i);
-      lua_pushboolean(L, 1);
-      lua_rawset(L, -4);
-      lua_rawgeti(L, list, i);
-      lua_rawseti(L, -4, ++kept);
+    t = lua_touserdata(L, -1);
+    if (t->flags & AS_TASK_MARKED) {
+      lua_pop(L, 1);
+      continue;
     }
+    t->flags |= AS_TASK_MARKED;
+    lua_rawseti(L, list, ++kept);
+  }
+  for (i = n; i > kept; i--) {
+    lua_pushnil(L);
+    lua_rawseti(L, list, i);
+  }
+  for (i = 1; i <= kept; i++) {
+    lua_rawgeti(L, list, i);
+    ((as_task *)lua_touserdata(L, -1))->flags &= ~AS_TASK_MARKED;
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
-  lua_replace(L, list);
   return kept;
 }
 

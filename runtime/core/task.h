@@ -50,9 +50,11 @@ enum {
   AS_TASK_HAS_CALLBACKS = 1 << 4,  /* done callbacks wait in loop->callbacks */
   AS_TASK_HAS_NAME = 1 << 5,       /* a name was assigned (in "asched.names") */
   AS_TASK_GRANTED = 1 << 6,        /* woken by as__task_grant, value on its stack */
-  AS_TASK_TRACE_CANCEL = 1 << 7    /* a cancellation may become another error when
+  AS_TASK_TRACE_CANCEL = 1 << 7,   /* a cancellation may become another error when
                                       the task's frames close (an open timeout
                                       scope): take its traceback all the same */
+  AS_TASK_MARKED = 1 << 8          /* scratch for one pass over a list of tasks by
+                                      whoever sets it, cleared before it returns */
 };
 
 /* Allocated by Lua as the Task userdata (its one user value holds the coroutine
