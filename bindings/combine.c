@@ -77,6 +77,20 @@ static int raise_timeout(lua_State *L, lua_Number seconds) {
   return as__error_raise(L, "TimeoutError", "timed out after %s s", text);
 }
 
+/* The TimeoutError of scope `s`: after its duration, or at its deadline. */
+static int raise_scope_timeout(lua_State *L, const as_scope *s) {
+  char text[32];
+  if (!s->at) return raise_timeout(L, s->seconds);
+  snprintf(text, sizeof text, "%g", (double)s->seconds);
+  return as__error_raise(L, "TimeoutError", "timed out at the deadline %s s", text);
+}
+
+/* The point `when` seconds on the loop clock (earlier than 0: 0). */
+static uint64_t deadline_at(lua_Number when) {
+  uint64_t at = as_clock_duration(when > 0 ? when : 0);
+  return at;
+}
+
 /* The wait set at `set`: the one of this frame. */
 static as_waitset *set_at(lua_State *L, int set) { return lua_touserdata(L, set); }
 
@@ -361,10 +375,20 @@ static int scoped_call_done(lua_State *L, int status, lua_KContext scope) {
   return lua_gettop(L) - (int)scope;
 }
 
-/* Calls the function just above the scope at `scope`, with the values above it. */
-static int scoped_call(lua_State *L, as_loop *loop, as_task *t, int scope, lua_Number seconds, int has_deadline) {
-  as_scope *s = as__scope_open(L, loop, t, has_deadline ? deadline_in(loop, seconds) : AS_NEVER);
+/* Opens a scope for `t` with `deadline`, remembering how to word its
+ * TimeoutError, and pushes it. */
+static as_scope *open_scope(lua_State *L, as_loop *loop, as_task *t, uint64_t deadline, lua_Number seconds, int at) {
+  as_scope *s = as__scope_open(L, loop, t, deadline);
   s->seconds = seconds;
+  s->at = (uint8_t)at;
+  return s;
+}
+
+/* Calls the function just above the slot `scope`, with the values above it,
+ * under a new scope put in that slot. */
+static int scoped_call(lua_State *L, as_loop *loop, as_task *t, int scope, uint64_t deadline, lua_Number seconds,
+                       int at) {
+  open_scope(L, loop, t, deadline, seconds, at);
   lua_replace(L, scope);
   lua_toclose(L, scope);
   lua_callk(L, lua_gettop(L) - scope - 1, LUA_MULTRET, scope, scoped_call_done);
@@ -397,7 +421,7 @@ static int l_wait_for(lua_State *L) {
   }
   if (timeout <= 0) return raise_timeout(L, timeout);   /* the function is never called */
   lua_pushvalue(L, 1);                       /* [fn timeout fn] -> [fn scope fn] */
-  return scoped_call(L, loop, self, 2, timeout, 1);
+  return scoped_call(L, loop, self, 2, deadline_in(loop, timeout), timeout, 0);
 }
 
 /* ---- timeout(seconds, fn, ...) -> fn's values ---- */
@@ -409,7 +433,52 @@ static int l_timeout(lua_State *L) {
   lua_Number seconds = as__check_seconds(L, 1, 1, &has_deadline);
   as__check_callable(L, 2);
   if (!has_deadline) return plain_call(L, 2);
-  return scoped_call(L, loop, t, 1, seconds, 1);   /* [scope fn args...] */
+  return scoped_call(L, loop, t, 1, deadline_in(loop, seconds), seconds, 0);   /* [scope fn args...] */
+}
+
+/* ---- timeout_at(when, fn, ...) -> fn's values ---- */
+
+static int l_timeout_at(lua_State *L) {
+  as_loop *loop = as__loop(L);
+  as_task *t = as__current_task(L);
+  int has_deadline;
+  lua_Number when = as__check_seconds(L, 1, 1, &has_deadline);
+  as__check_callable(L, 2);
+  if (!has_deadline) return plain_call(L, 2);
+  return scoped_call(L, loop, t, 1, deadline_at(when), when, 1);
+}
+
+/* ---- move_on_after(seconds, fn, ...) -> true, fn's values | false ---- */
+
+/* fn has ended: [scope fn's values] or [scope error]. Only this scope's own
+ * expiry becomes `false`; any other error, a cancellation from outside
+ * included, goes on. */
+static int move_on_done(lua_State *L, int status, lua_KContext ctx) {
+  int ok = status == LUA_OK || status == LUA_YIELD, timed_out;
+  (void)ctx;
+  timed_out = as__scope_close(L, as__loop(L), 1, ok ? 0 : lua_gettop(L));
+  lua_closeslot(L, 1);                       /* closed already: nothing more happens */
+  if (timed_out) {
+    lua_pushboolean(L, 0);
+    return 1;
+  }
+  if (!ok) return lua_error(L);
+  lua_pushboolean(L, 1);
+  lua_replace(L, 1);
+  return lua_gettop(L);
+}
+
+static int l_move_on_after(lua_State *L) {
+  as_loop *loop = as__loop(L);
+  as_task *t = as__current_task(L);
+  int has_deadline;
+  lua_Number seconds = as__check_seconds(L, 1, 1, &has_deadline);
+  as__check_callable(L, 2);
+  open_scope(L, loop, t, has_deadline ? deadline_in(loop, seconds) : AS_NEVER, seconds, 0);
+  lua_replace(L, 1);                         /* [scope fn args...] */
+  lua_toclose(L, 1);                         /* closed however the frame ends */
+  lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, 0, move_on_done);
+  return move_on_done(L, LUA_OK, 0);
 }
 
 /* ---- shield(task_or_fn) -> the item's values; the caller's cancellation stops at it ---- */
@@ -453,7 +522,7 @@ static int waitset_close(lua_State *L) {
  * expired cancellation becomes a TimeoutError. */
 static int scope_close(lua_State *L) {
   as_scope *s = lua_touserdata(L, 1);
-  if (as__scope_close(L, as__loop(L), 1, lua_isnil(L, 2) ? 0 : 2)) return raise_timeout(L, s->seconds);
+  if (as__scope_close(L, as__loop(L), 1, lua_isnil(L, 2) ? 0 : 2)) return raise_scope_timeout(L, s);
   return 0;
 }
 
@@ -466,6 +535,8 @@ void as__open_combine(lua_State *L) {
     {"wait", l_wait},
     {"wait_for", l_wait_for},
     {"timeout", l_timeout},
+    {"timeout_at", l_timeout_at},
+    {"move_on_after", l_move_on_after},
     {"shield", l_shield},
     {NULL, NULL}
   };

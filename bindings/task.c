@@ -64,6 +64,22 @@ static int task_cancel(lua_State *L) {
   return 1;
 }
 
+/* cancelling() -> the number of cancellation requests not taken back. */
+static int task_cancelling(lua_State *L) {
+  as_task *t = as__check_task(L, 1);
+  as_loop *loop = as__loop(L);
+  lua_pushinteger(L, loop ? as__task_cancelling(L, loop, t) : 0);
+  return 1;
+}
+
+/* uncancel() -> takes one back, and returns how many are left. */
+static int task_uncancel(lua_State *L) {
+  as_task *t = as__check_task(L, 1);
+  as_loop *loop = as__loop(L);
+  lua_pushinteger(L, loop ? as__task_uncancel(L, loop, t) : 0);
+  return 1;
+}
+
 static int task_done(lua_State *L) {
   lua_pushboolean(L, as__check_task(L, 1)->state == AS_TASK_DONE);
   return 1;
@@ -159,6 +175,8 @@ void as__open_task(lua_State *L) {
   static const luaL_Reg methods[] = {
     {"await", task_await},
     {"cancel", task_cancel},
+    {"cancelling", task_cancelling},
+    {"uncancel", task_uncancel},
     {"done", task_done},
     {"cancelled", task_cancelled},
     {"result", task_result},

@@ -246,6 +246,7 @@ static void open_loop(lua_State *L, as_loop *loop, const as_loop_options *opts) 
   uv_timer_init(&loop->uv, &loop->wakeup);
   loop->anchors_ref = new_table_ref(L, NULL);
   loop->raises_ref = new_table_ref(L, NULL);
+  loop->cancels_ref = new_table_ref(L, NULL);
   loop->callbacks_ref = new_table_ref(L, NULL);
   loop->callback_queue_ref = new_table_ref(L, NULL);
   loop->failures_ref = new_table_ref(L, "k");
@@ -290,6 +291,7 @@ static void close_loop(lua_State *L, as_loop *loop) {
   }
   luaL_unref(L, LUA_REGISTRYINDEX, loop->anchors_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->raises_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, loop->cancels_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->callbacks_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->callback_queue_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->failures_ref);

@@ -308,7 +308,46 @@ int as__task_await(lua_State *L, as_loop *loop, as_task *self, as_task *target,
   self->link.waiter.owner = &awaiting;
   self->link.awaited = target;
   as_list_push_back(&target->waiters, &self->link.waiter.node);
+  if (self->flags & AS_TASK_CANCEL_REQUESTED) {
+    /* A cancellation requested before this await is delivered at it: the
+     * awaited task is cancelled too, as when it comes while awaiting. */
+    as__task_push_pending_raise(L, loop, self);
+    as__task_cancel(L, loop, target);
+  }
   return as__task_suspend(L, loop, self, k, ctx);
+}
+
+/* ---- counting cancellation requests: loop->cancels, only for tasks that have some ---- */
+
+lua_Integer as__task_cancelling(lua_State *L, as_loop *loop, const as_task *t) {
+  lua_Integer n;
+  if (!(t->flags & AS_TASK_COUNTED)) return 0;
+  as__loop_push_table(L, loop->cancels_ref);
+  lua_rawgetp(L, -1, t);
+  n = lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  return n;
+}
+
+/* Sets the count of `t` to `n` (0: forgets it). */
+static void set_cancelling(lua_State *L, as_loop *loop, as_task *t, lua_Integer n) {
+  as__loop_push_table(L, loop->cancels_ref);
+  if (n > 0) lua_pushinteger(L, n);
+  else lua_pushnil(L);
+  lua_rawsetp(L, -2, t);
+  lua_pop(L, 1);
+  if (n > 0) t->flags |= AS_TASK_COUNTED;
+  else t->flags &= ~AS_TASK_COUNTED;
+}
+
+void as__task_count_cancel(lua_State *L, as_loop *loop, as_task *t) {
+  if (t->state != AS_TASK_DONE) set_cancelling(L, loop, t, as__task_cancelling(L, loop, t) + 1);
+}
+
+lua_Integer as__task_uncancel(lua_State *L, as_loop *loop, as_task *t) {
+  lua_Integer n = as__task_cancelling(L, loop, t);
+  if (n > 0) set_cancelling(L, loop, t, --n);
+  return n;
 }
 
 int as__task_cancel(lua_State *L, as_loop *loop, as_task *t) {
@@ -318,6 +357,7 @@ int as__task_cancel(lua_State *L, as_loop *loop, as_task *t) {
   while (t != NULL && t->state != AS_TASK_DONE) {
     as_task *awaited = t->wait == &await_site ? t->link.awaited : NULL;
     t->flags |= AS_TASK_CANCEL_REQUESTED;
+    set_cancelling(L, loop, t, as__task_cancelling(L, loop, t) + 1);
     lua_pushvalue(L, -1);
     as__task_raise(L, loop, t);
     t = awaited;
@@ -346,6 +386,7 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
     lua_pop(L, 1);
   }
   t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED | AS_TASK_TRACE_CANCEL);
+  if (t->flags & AS_TASK_COUNTED) set_cancelling(L, loop, t, 0);
   loop->finishing = t;
   while ((n = as_list_first(&t->waiters)) != NULL) {
     as_waiter *w = as_container_of(n, as_waiter, node);

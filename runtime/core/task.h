@@ -53,8 +53,10 @@ enum {
   AS_TASK_TRACE_CANCEL = 1 << 7,   /* a cancellation may become another error when
                                       the task's frames close (an open timeout
                                       scope): take its traceback all the same */
-  AS_TASK_MARKED = 1 << 8          /* scratch for one pass over a list of tasks by
+  AS_TASK_MARKED = 1 << 8,         /* scratch for one pass over a list of tasks by
                                       whoever sets it, cleared before it returns */
+  AS_TASK_COUNTED = 1 << 9         /* its cancellation requests are counted in
+                                      loop->cancels (cancelling() is not 0) */
 };
 
 /* Allocated by Lua as the Task userdata (its one user value holds the coroutine
@@ -134,9 +136,21 @@ void as__task_grant(lua_State *L, struct as_loop *loop, as_task *t);
 void as__task_wake(struct as_loop *loop, as_task *t);
 
 /* Requests cancellation with the CancelledError on top of `L` (popped); the
- * task it awaits is cancelled too, and so on down the chain. Returns 0 when
- * the task was already done. */
+ * task it awaits is cancelled too, and so on down the chain. Each counts one
+ * more cancellation request (asyncio's cancelling()). Returns 0 when the
+ * task was already done. */
 int as__task_cancel(lua_State *L, struct as_loop *loop, as_task *t);
+
+/* The number of cancellation requests of `t` not yet taken back by
+ * as__task_uncancel (asyncio 3.11's cancelling()). */
+lua_Integer as__task_cancelling(lua_State *L, struct as_loop *loop, const as_task *t);
+
+/* Counts one more cancellation request of `t` without raising anything: the
+ * request of a timeout whose cancellation gives way to one already on its way. */
+void as__task_count_cancel(lua_State *L, struct as_loop *loop, as_task *t);
+
+/* Takes one request back (never below 0) and returns how many are left. */
+lua_Integer as__task_uncancel(lua_State *L, struct as_loop *loop, as_task *t);
 
 /* Makes the next suspension point of `t` raise the error on top of `L` (popped). */
 void as__task_raise(lua_State *L, struct as_loop *loop, as_task *t);

@@ -1,8 +1,9 @@
-/* scope.c -- timeout scopes (see scope.h). The decision of which scope a
- * cancellation belongs to is made by identity: each scope raises its own
- * CancelledError object, and only that object becomes its TimeoutError.
- * Precedence when several want to cancel the task before it runs again: an
- * external cancel, then the outermost expired scope. */
+/* scope.c -- timeout scopes (see scope.h). Each scope raises its own
+ * CancelledError object, so one still undelivered when its scope closes can
+ * be withdrawn by identity. Precedence when several want to cancel the task
+ * before it runs again: an external cancel, then the outermost expired scope
+ * -- but every expiry counts its request, and whether a CancelledError
+ * becomes a TimeoutError is decided by the count, as in asyncio 3.11. */
 #include "scope.h"
 
 #include <lauxlib.h>
@@ -70,6 +71,8 @@ static void expire(as_alarm *a, lua_State *L, as_loop *loop) {
     lua_pushvalue(L, -1);
     lua_setiuservalue(L, -3, 1);           /* created only now: most scopes never expire */
     as__task_cancel(L, loop, t);           /* as a cancel would: the awaited task too */
+  } else {
+    as__task_count_cancel(L, loop, t);     /* the error on its way stands, but this is a request */
   }
   lua_settop(L, top);
 }
@@ -84,9 +87,16 @@ as_scope *as__scope_open(lua_State *L, as_loop *loop, as_task *t, uint64_t deadl
   set_innermost(L, t);
   s->task = t;
   s->open = 1;
+  s->cancelling = as__task_cancelling(L, loop, t);
   s->alarm.fire = expire;
   t->flags |= AS_TASK_TRACE_CANCEL;
-  if (deadline != AS_NEVER) as__alarm_start(loop, &s->alarm, deadline);
+  if (deadline == AS_NEVER) return s;
+  if (deadline > as__loop_now(loop)) {
+    as__alarm_start(loop, &s->alarm, deadline);
+  } else {
+    /* Already passed: the task is cancelled at its first suspension point. */
+    expire(&s->alarm, L, loop);
+  }
   return s;
 }
 
@@ -103,11 +113,12 @@ int as__scope_close(lua_State *L, as_loop *loop, int idx, int err) {
   set_innermost(L, t);
   if (s->outer == NULL) t->flags &= ~AS_TASK_TRACE_CANCEL;
   if (s->expired) {
-    lua_getiuservalue(L, idx, 1);          /* the scope's CancelledError */
+    lua_getiuservalue(L, idx, 1);          /* the scope's CancelledError, or nil */
     /* Never delivered (the body ended first): withdraw it. */
-    as__task_withdraw_raise(L, loop, t, -1);
-    timed_out = err != 0 && lua_rawequal(L, -1, err);
+    if (!lua_isnil(L, -1)) as__task_withdraw_raise(L, loop, t, -1);
     lua_pop(L, 1);
+    timed_out = as__task_uncancel(L, loop, t) <= s->cancelling && err != 0 &&
+                as__error_is(L, err, "CancelledError");
   }
   return timed_out;
 }
