@@ -116,8 +116,12 @@ void *as__check_self(lua_State *L, int arg) {
     lua_pop(L, 1);
     if (same) return p;
   }
-  lua_getfield(L, AS_TYPE_UPVALUE, "__name");
-  as__type_error(L, arg, lua_tostring(L, -1));
+  {
+    /* Named before anything is pushed: a missing self stays "no value". */
+    const char *got = as__push_type_name(L, arg);
+    lua_getfield(L, AS_TYPE_UPVALUE, "__name");
+    as__arg_error(L, arg, lua_pushfstring(L, "%s expected, got %s", lua_tostring(L, -1), got));
+  }
   return NULL;
 }
 

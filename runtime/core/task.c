@@ -206,6 +206,8 @@ static void detach(as_loop *loop, as_task *t) {
     as_list_init(&t->link.waiter.node);
   } else {
     as_list_remove(&t->link.waiter.node);
+    if (t->wait != NULL && t->wait->type->leave != NULL && !(t->flags & AS_TASK_GRANTED))
+      t->wait->type->leave(loop, t);
   }
   t->wait = NULL;
 }

@@ -27,6 +27,11 @@ typedef struct as_wait_type {
    * waits on beyond the unlinking the core does itself. NULL: nothing. */
   void (*abandon)(struct as_loop *loop, struct as_task *t);
 
+  /* `t` stops waiting here with nothing granted (a cancellation woke it),
+   * as the core unlinks it: for an owner that counts its waiters (a
+   * barrier), which must not count it a moment longer. NULL: nothing. */
+  void (*leave)(struct as_loop *loop, struct as_task *t);
+
   /* For the deadlock report: writes the ids of up to `max` tasks that hold
    * what `t` waits for into `ids` (the awaited task, a lock's holder),
    * sets *more to how many more there are, and returns how many it wrote;
