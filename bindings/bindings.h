@@ -156,6 +156,7 @@ void as__open_combine(lua_State *L);   /* combine.c: gather, wait, timeout, ... 
 void as__open_sync(lua_State *L);      /* sync.c: semaphore, lock, event, condition */
 void as__open_queue(lua_State *L);     /* queue.c: queue, lifo_queue, priority_queue */
 void as__open_barrier(lua_State *L);   /* barrier.c: barrier */
+void as__open_group(lua_State *L);     /* group.c: task_group */
 void as__open_threads(lua_State *L);   /* threads.c: to_thread */
 void as__open_fs(lua_State *L);        /* fs.c: asched.fs */
 void as__open_process(lua_State *L);   /* process.c: asched.process */

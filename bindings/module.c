@@ -119,6 +119,7 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
   as__open_sync(L);
   as__open_queue(L);
   as__open_barrier(L);
+  as__open_group(L);
   as__open_threads(L);
   as__open_fs(L);
   as__open_process(L);
