@@ -7,9 +7,11 @@ local asched = {}
 asched.version = "0.1.0"
 
 ---@class asched.Error
----@field name string One of CancelledError, TimeoutError, InvalidStateError, QueueFull, QueueEmpty, ValueError, RuntimeError, DeadlockError, IOError.
+---@field name string One of CancelledError, TimeoutError, InvalidStateError, QueueFull, QueueEmpty, ValueError, RuntimeError, DeadlockError, TaskGroupError, BrokenBarrierError, QueueShutDown, IOError.
 ---@field message string
 ---@field code string? IOError only: libuv's name for the error, e.g. "ENOENT", "ECONNREFUSED".
+---@field errors any[]? TaskGroupError only: every error of the group, in the order raised.
+---@field tracebacks (string|nil)[]? TaskGroupError only: tracebacks[i] is where errors[i] was raised.
 
 ---@class Task
 ---@field name string The task's name (`task-N` unless assigned).
@@ -22,6 +24,12 @@ function Task:await() end
 ---@param msg? string
 ---@return boolean
 function Task:cancel(msg) end
+---The number of cancellation requests not taken back (asyncio's cancelling()).
+---@return integer
+function Task:cancelling() end
+---Takes one cancellation request back; returns how many are left.
+---@return integer
+function Task:uncancel() end
 ---@return boolean
 function Task:done() end
 ---@return boolean
@@ -143,6 +151,70 @@ function Queue:task_done() end
 ---Raises CancelledError.
 ---@async
 function Queue:join() end
+---Stops the queue: put raises QueueShutDown; get raises it once empty. immediate: drops the items (counted as done) and wakes every getter.
+---@param immediate? boolean
+function Queue:shutdown(immediate) end
+
+---@class LifoQueue: Queue A queue whose get returns the item put last.
+
+---@class PriorityQueue A queue whose get returns the lowest priority first, in put order among equals.
+local PriorityQueue = {}
+---Raises CancelledError, QueueShutDown; argument error for a non-number priority.
+---@async
+---@param priority number
+---@param v any
+function PriorityQueue:put(priority, v) end
+---Raises CancelledError, QueueShutDown.
+---@async
+---@return any value
+---@return number priority
+function PriorityQueue:get() end
+---Raises QueueFull, QueueShutDown.
+---@param priority number
+---@param v any
+function PriorityQueue:put_nowait(priority, v) end
+---Raises QueueEmpty, QueueShutDown.
+---@return any value
+---@return number priority
+function PriorityQueue:get_nowait() end
+---@return integer
+function PriorityQueue:size() end
+---@return boolean
+function PriorityQueue:empty() end
+---@return boolean
+function PriorityQueue:full() end
+---Raises ValueError when called more times than items were put.
+function PriorityQueue:task_done() end
+---Raises CancelledError.
+---@async
+function PriorityQueue:join() end
+---@param immediate? boolean
+function PriorityQueue:shutdown(immediate) end
+
+---@class Barrier
+---@field parties integer
+local Barrier = {}
+---Waits until `parties` tasks wait; returns this task's index 0 .. parties-1. Raises BrokenBarrierError, CancelledError.
+---@async
+---@return integer
+function Barrier:wait() end
+---Breaks the current round (its waiters raise BrokenBarrierError); the barrier is whole again.
+function Barrier:reset() end
+---Breaks the barrier until reset().
+function Barrier:abort() end
+---@return integer
+function Barrier:n_waiting() end
+---@return boolean
+function Barrier:broken() end
+
+---@class TaskGroup
+local TaskGroup = {}
+---Starts fn(...) as a child of the group. Raises RuntimeError once the group is done or being cancelled.
+---@param fn function
+---@return Task
+function TaskGroup:spawn(fn, ...) end
+---Cancels the body and every child; task_group then returns no values.
+function TaskGroup:cancel() end
 
 ---@class Stream A TCP connection.
 local Stream = {}
@@ -262,6 +334,27 @@ function asched.wait_for(item, timeout) end
 ---@return any ...
 function asched.timeout(seconds, fn, ...) end
 
+---Like timeout, with a deadline on the loop clock (asched.now()). Raises TimeoutError, CancelledError, fn's error.
+---@async
+---@param when number?
+---@param fn function
+---@return any ...
+function asched.timeout_at(when, fn, ...) end
+
+---Gives up on fn after `seconds`: returns true and fn's values, or false. Raises CancelledError (from outside), fn's error.
+---@async
+---@param seconds number?
+---@param fn function
+---@return boolean finished
+---@return any ...
+function asched.move_on_after(seconds, fn, ...) end
+
+---Runs fn(tg, ...) in this task; returns when every child is done. Raises TaskGroupError, CancelledError.
+---@async
+---@param fn fun(tg: TaskGroup, ...): ...
+---@return any ...
+function asched.task_group(fn, ...) end
+
 ---Raises CancelledError, the item's error.
 ---@async
 ---@param item Task|function
@@ -291,6 +384,19 @@ function asched.condition(lock) end
 ---@param maxsize? integer
 ---@return Queue
 function asched.queue(maxsize) end
+
+---@param maxsize? integer
+---@return LifoQueue
+function asched.lifo_queue(maxsize) end
+
+---@param maxsize? integer
+---@return PriorityQueue
+function asched.priority_queue(maxsize) end
+
+---Raises argument error unless parties is a positive integer.
+---@param parties integer
+---@return Barrier
+function asched.barrier(parties) end
 
 ---Run fn on the thread pool. Raises CancelledError, fn's error message, argument errors.
 ---@async

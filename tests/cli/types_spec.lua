@@ -29,11 +29,15 @@ walk(asched, "asched.", {})
 local LIST_METHODS = [[
 local objects = {
   Lock = asched.lock(), Semaphore = asched.semaphore(1), Event = asched.event(),
-  Queue = asched.queue(), Condition = asched.condition(),
+  Queue = asched.queue(), Condition = asched.condition(), PriorityQueue = asched.priority_queue(),
+  Barrier = asched.barrier(1),
 }
+asched.task_group(function(tg) objects.TaskGroup = tg end)
 for class, obj in pairs(objects) do
-  local index = getmetatable(obj).__index
-  assert(type(index) == "table", class .. ": __index is not a table")
+  -- A type with fields has an __index function and its methods in __methods.
+  local mt = getmetatable(obj)
+  local index = type(mt.__index) == "function" and mt.__methods or mt.__index
+  assert(type(index) == "table", class .. ": no table of methods")
   for k, v in pairs(index) do
     if type(k) == "string" and k:sub(1, 1) ~= "_" and type(v) == "function" then
       print(class .. ":" .. k)
@@ -105,11 +109,11 @@ describe("types/asched.lua", function()
       table.concat(not_in_module, ", ") .. "}")
   end)
 
-  it("defines every method of Task, Lock, Semaphore, Event, Queue and Condition", function()
+  it("defines every method of Task, Lock, Semaphore, Event, the queues, Condition, Barrier and TaskGroup", function()
     local _, methods = read_types()
     -- Task methods the API promises, plus every Task method the file defines
-    local task_names = {"await", "cancel", "done", "cancelled", "result", "exception",
-      "traceback", "add_done_callback"}
+    local task_names = {"await", "cancel", "cancelling", "uncancel", "done", "cancelled", "result",
+      "exception", "traceback", "add_done_callback"}
     for k in pairs(methods) do
       local m = k:match("^Task:(.*)$")
       if m then task_names[#task_names + 1] = m end
@@ -118,7 +122,7 @@ describe("types/asched.lua", function()
     assert.are.equal(0, r.status, r.stderr)
     local live = set_of(r.stdout)
     local checked = {Task = true, Lock = true, Semaphore = true, Event = true,
-      Queue = true, Condition = true}
+      Queue = true, Condition = true, PriorityQueue = true, Barrier = true, TaskGroup = true}
     local in_file = {}
     for k in pairs(methods) do
       if checked[k:match("^[^:]+")] then in_file[k] = true end
