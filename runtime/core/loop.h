@@ -97,7 +97,7 @@ struct as_loop {
   int32_t live_tasks;      /* pending tasks == #anchors */
   int anchors_ref;         /* pending Task userdata, dense from 1 */
   int raises_ref;          /* task -> error to raise at its next suspension */
-  int cancels_ref;         /* task -> its count of cancellation requests, when not 0 */
+  int cancels_ref;         /* task -> its count of cancellation requests, when too big for its flags */
   int callbacks_ref;       /* task -> list of done callbacks, until it is done */
   int callback_queue_ref;  /* due callbacks: {task, fn} pairs, FIFO */
   int failures_ref;        /* failure record -> true (weak keys): errors to report */

@@ -319,11 +319,15 @@ int as__task_await(lua_State *L, as_loop *loop, as_task *self, as_task *target,
   return as__task_suspend(L, loop, self, k, ctx);
 }
 
-/* ---- counting cancellation requests: loop->cancels, only for tasks that have some ---- */
+/* ---- counting cancellation requests: in the top bits of the flags ---- */
+
+/* A count that does not fit there (a task cancelled 63 times over without
+ * taking any back) lives in loop->cancels, and the bits read "see there". */
+#define CANCELS_SEE_TABLE (AS_TASK_CANCELS_MASK >> AS_TASK_CANCELS_SHIFT)
 
 lua_Integer as__task_cancelling(lua_State *L, as_loop *loop, const as_task *t) {
-  lua_Integer n;
-  if (!(t->flags & AS_TASK_COUNTED)) return 0;
+  lua_Integer n = t->flags >> AS_TASK_CANCELS_SHIFT;
+  if (n < CANCELS_SEE_TABLE) return n;
   as__loop_push_table(L, loop->cancels_ref);
   lua_rawgetp(L, -1, t);
   n = lua_tointeger(L, -1);
@@ -331,15 +335,18 @@ lua_Integer as__task_cancelling(lua_State *L, as_loop *loop, const as_task *t) {
   return n;
 }
 
-/* Sets the count of `t` to `n` (0: forgets it). */
+/* Sets the count of `t` to `n` (>= 0). */
 static void set_cancelling(lua_State *L, as_loop *loop, as_task *t, lua_Integer n) {
-  as__loop_push_table(L, loop->cancels_ref);
-  if (n > 0) lua_pushinteger(L, n);
-  else lua_pushnil(L);
-  lua_rawsetp(L, -2, t);
-  lua_pop(L, 1);
-  if (n > 0) t->flags |= AS_TASK_COUNTED;
-  else t->flags &= ~AS_TASK_COUNTED;
+  int in_table = (t->flags >> AS_TASK_CANCELS_SHIFT) == CANCELS_SEE_TABLE;
+  if (n >= CANCELS_SEE_TABLE || in_table) {
+    as__loop_push_table(L, loop->cancels_ref);
+    if (n >= CANCELS_SEE_TABLE) lua_pushinteger(L, n);
+    else lua_pushnil(L);
+    lua_rawsetp(L, -2, t);
+    lua_pop(L, 1);
+  }
+  t->flags = (uint16_t)((t->flags & ~AS_TASK_CANCELS_MASK) |
+                        ((n < CANCELS_SEE_TABLE ? n : CANCELS_SEE_TABLE) << AS_TASK_CANCELS_SHIFT));
 }
 
 void as__task_count_cancel(lua_State *L, as_loop *loop, as_task *t) {
@@ -388,7 +395,7 @@ static void finish(lua_State *L, as_loop *loop, as_task *t, as_task_outcome outc
     lua_pop(L, 1);
   }
   t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED | AS_TASK_TRACE_CANCEL);
-  if (t->flags & AS_TASK_COUNTED) set_cancelling(L, loop, t, 0);
+  if (t->flags & AS_TASK_CANCELS_MASK) set_cancelling(L, loop, t, 0);
   loop->finishing = t;
   while ((n = as_list_first(&t->waiters)) != NULL) {
     as_waiter *w = as_container_of(n, as_waiter, node);

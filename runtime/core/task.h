@@ -55,8 +55,8 @@ enum {
                                       scope): take its traceback all the same */
   AS_TASK_MARKED = 1 << 8,         /* scratch for one pass over a list of tasks by
                                       whoever sets it, cleared before it returns */
-  AS_TASK_COUNTED = 1 << 9         /* its cancellation requests are counted in
-                                      loop->cancels (cancelling() is not 0) */
+  AS_TASK_CANCELS_SHIFT = 10,      /* bits 10-15: cancelling(), the cancellation */
+  AS_TASK_CANCELS_MASK = 0xfc00    /* requests not taken back (see task.c) */
 };
 
 /* Allocated by Lua as the Task userdata (its one user value holds the coroutine
