@@ -11,10 +11,10 @@
 
 static int new_queue(lua_State *L, as_queue_kind kind, const char *metatable) {
   lua_Integer maxsize = as__check_count(L, 1, 0);
-  as_queue *q = lua_newuserdatauv(L, sizeof *q, 1);
+  as_queue *q = lua_newuserdatauv(L, sizeof *q, AS_QUEUE_USER_VALUES);
   as__queue_init(q, kind, maxsize);
   lua_newtable(L);
-  lua_setiuservalue(L, -2, 1);
+  lua_setiuservalue(L, -2, AS_QUEUE_ITEMS);
   luaL_setmetatable(L, metatable);
   return 1;
 }
@@ -88,14 +88,12 @@ static int queue_put_nowait(lua_State *L) {
 static int get_resumed(lua_State *L, int status, lua_KContext ctx) {
   as_loop *loop = as__loop(L);
   as_queue *q = lua_touserdata(L, 1);
-  int ticket;
+  int n;
   (void)status;
   (void)ctx;
-  as__waitq_resume(L, loop, &q->getters, loop->current, 1);   /* a ticket, or raise */
-  ticket = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  if (!as__queue_getter_runs(q, ticket)) return raise_shut_down(L);
-  return as__queue_take(L, loop, q, 1);
+  as__waitq_resume(L, loop, &q->getters, loop->current, 1);   /* granted, or raise */
+  n = as__queue_getter_runs(L, loop, q, 1);
+  return n > 0 ? n : raise_shut_down(L);
 }
 
 /* get() -> the next item (and its priority); suspends while there is none. */

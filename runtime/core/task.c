@@ -198,6 +198,14 @@ void as__task_grant(lua_State *L, as_loop *loop, as_task *t) {
   as__task_wake(loop, t);
 }
 
+void as__task_swap_grant(lua_State *L, as_task *t) {
+  lua_State *co = t->co;
+  if (!lua_checkstack(co, 1)) luaL_error(L, "stack overflow handing a value to a task");
+  lua_xmove(L, co, 1);                     /* co: [... granted new] */
+  lua_rotate(co, -2, 1);                   /* co: [... new granted] */
+  lua_xmove(co, L, 1);
+}
+
 /* Unlinks `t` from its timer or waiting list. */
 static void detach(as_loop *loop, as_task *t) {
   if (t->flags & AS_TASK_IN_TIMERS) {

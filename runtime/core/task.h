@@ -132,6 +132,10 @@ void as__task_ready(struct as_loop *loop, as_task *t);
  * continuation finds it on its stack and AS_TASK_GRANTED set. */
 void as__task_grant(lua_State *L, struct as_loop *loop, as_task *t);
 
+/* `t` was granted a value it has not taken yet: it gets the value on top of
+ * L instead, and its former grant is left on top of L. */
+void as__task_swap_grant(lua_State *L, as_task *t);
+
 /* Detaches `t` from what it waits on and queues it to run. Idempotent. */
 void as__task_wake(struct as_loop *loop, as_task *t);
 

@@ -18,20 +18,36 @@ typedef enum { AS_QUEUE_FIFO, AS_QUEUE_LIFO, AS_QUEUE_PRIORITY } as_queue_kind;
 
 /* A priority queue's entry: its value is items[seq]. */
 typedef struct as_queue_entry {
-  lua_Number priority;
+  union {
+    lua_Integer i;
+    lua_Number f;
+  } priority;            /* ordered as Lua's < orders numbers, exactly */
+  int is_integer;
   uint64_t seq;          /* put order: equal priorities come out in it */
 } as_queue_entry;
 
-/* Lives in the Queue userdata, whose user value 1 is the table of items
- * (FIFO and LIFO: at head..tail, so nil is an item; priority: the value at
- * 2*seq and the priority as given at 2*seq+1).
+/* The Queue userdata's user values: the table of items (FIFO and LIFO: at
+ * head..tail, so nil is an item; priority: the value at 2*seq and the
+ * priority as given at 2*seq+1), and the front item of a FIFO or LIFO queue.
+ * An item put in an empty queue is its front item, kept outside the table:
+ * in the slot, or, when getters wait, in the hands of the oldest (granted to
+ * it; it takes it back out of them when it runs, or, cancelled, puts it back
+ * in the slot). A queue that passes each item on before the next comes -- the
+ * usual producer and consumer -- never touches the table. */
+enum { AS_QUEUE_ITEMS = 1, AS_QUEUE_FRONT = 2, AS_QUEUE_USER_VALUES = 2 };
+
+typedef enum { AS_QUEUE_FRONT_NONE, AS_QUEUE_FRONT_STORED, AS_QUEUE_FRONT_HANDED } as_queue_front;
+
+/* Lives in the Queue userdata (user values above).
  * Every function takes the (positive) stack index `self` of that userdata.
  * The userdata's __gc must call as__queue_free. */
 typedef struct as_queue {
   as_waitq getters, putters, joiners;
   as_queue_kind kind;
   lua_Integer maxsize;       /* 0: unbounded */
-  lua_Integer head, tail;    /* FIFO, LIFO: size = tail - head + 1 */
+  as_queue_front front;      /* FIFO, LIFO: where the front item is */
+  as_task *handed;           /* the getter holding it, when handed */
+  lua_Integer head, tail;    /* FIFO, LIFO: size = (front != none) + tail - head + 1 */
   as_queue_entry *heap;      /* priority: a binary heap of heap_count entries */
   size_t heap_count, heap_capacity;
   uint64_t next_seq;
@@ -44,10 +60,15 @@ typedef struct as_queue {
 void as__queue_init(as_queue *q, as_queue_kind kind, lua_Integer maxsize);
 void as__queue_free(as_queue *q);
 
-lua_Integer as__queue_size(const as_queue *q);
+static inline lua_Integer as__queue_size(const as_queue *q) {
+  if (q->kind == AS_QUEUE_PRIORITY) return (lua_Integer)q->heap_count;
+  return (q->front != AS_QUEUE_FRONT_NONE) + q->tail - q->head + 1;
+}
 
 /* Full: no slot that is not reserved for a waiting putter. */
-int as__queue_full(const as_queue *q);
+static inline int as__queue_full(const as_queue *q) {
+  return q->maxsize > 0 && as__queue_size(q) + q->reserved >= q->maxsize;
+}
 
 /* Items a get may take now: stored and not promised to a woken getter. */
 static inline lua_Integer as__queue_available(const as_queue *q) { return as__queue_size(q) - q->promised; }
@@ -70,10 +91,11 @@ int as__queue_put(lua_State *L, as_loop *loop, as_queue *q, int self, int priori
  * oldest waiting putter. There must be an item available. */
 int as__queue_take(lua_State *L, as_loop *loop, as_queue *q, int self);
 
-/* A woken getter runs: `ticket` says it was promised an item (not woken by
- * shutdown). Returns 1 when it may take an item now, 0 when it must raise
- * QueueShutDown. */
-int as__queue_getter_runs(as_queue *q, int ticket);
+/* A woken getter (the running task) runs, with what it was granted on top
+ * (popped): the front item, a ticket (true: an item is promised), or false
+ * (woken by shutdown). Pushes the item it gets as as__queue_take does and
+ * returns how many values it pushed, or 0 when it must raise QueueShutDown. */
+int as__queue_getter_runs(lua_State *L, as_loop *loop, as_queue *q, int self);
 
 /* A woken putter runs: `slot` says it was handed a slot (not woken by
  * shutdown). Returns 1 when it may put now, 0 when it must raise QueueShutDown. */

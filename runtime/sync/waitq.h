@@ -40,6 +40,11 @@ void as__waitq_init(as_waitq *q, const as_waitq_type *type);
 
 static inline int as__waitq_empty(const as_waitq *q) { return as_list_empty(&q->waiters); }
 
+/* The oldest waiter (the queue must not be empty): the next grant's. */
+static inline as_task *as__waitq_first(as_waitq *q) {
+  return as_container_of(as_list_first(&q->waiters), as_task, link.waiter.node);
+}
+
 /* The describe function of most queue types: "waiting on <label>". */
 void as__waitq_describe(lua_State *L, as_loop *loop, const as_task *t);
 
