@@ -85,11 +85,6 @@ static int raise_scope_timeout(lua_State *L, const as_scope *s) {
   return as__error_raise(L, "TimeoutError", "timed out at the deadline %s s", text);
 }
 
-/* The point `when` seconds on the loop clock (earlier than 0: 0). */
-static uint64_t deadline_at(lua_Number when) {
-  uint64_t at = as_clock_duration(when > 0 ? when : 0);
-  return at;
-}
 
 /* The wait set at `set`: the one of this frame. */
 static as_waitset *set_at(lua_State *L, int set) { return lua_touserdata(L, set); }
@@ -445,7 +440,7 @@ static int l_timeout_at(lua_State *L) {
   lua_Number when = as__check_seconds(L, 1, 1, &has_deadline);
   as__check_callable(L, 2);
   if (!has_deadline) return plain_call(L, 2);
-  return scoped_call(L, loop, t, 1, deadline_at(when), when, 1);
+  return scoped_call(L, loop, t, 1, as_clock_point(when), when, 1);
 }
 
 /* ---- move_on_after(seconds, fn, ...) -> true, fn's values | false ---- */

@@ -57,13 +57,14 @@ static void caller_error(lua_State *L, as_loop *loop, as_group *g) {
   }
 }
 
-/* The group's error: every error in the order raised, with their tracebacks. */
+/* The group's error: every error in the order raised, with their tracebacks.
+ * (A nil error leaves a hole in `errors`: the message counts it all the same.) */
 static int raise_group_error(lua_State *L, int table, int32_t count) {
   lua_getfield(L, table, "errors");
   lua_rawgeti(L, -1, 1);
   as__error_push(L, "TaskGroupError", "%d error%s in a task group, the first: %s", (int)count,
                  count == 1 ? "" : "s", as__error_message(L, -1));
-  lua_pushvalue(L, -4);
+  lua_pushvalue(L, -4);                    /* [errors first message error] */
   lua_setfield(L, -2, "errors");
   lua_getfield(L, table, "tracebacks");
   if (lua_isnil(L, -1)) {

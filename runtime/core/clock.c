@@ -23,3 +23,9 @@ uint64_t as_clock_duration(double seconds) {
   if (!(ns < 9.2e18)) return AS_NEVER; /* also catches +inf */
   return ns <= 0 ? 0 : (uint64_t)ns;
 }
+
+uint64_t as_clock_point(double seconds) {
+  double ns = nearbyint(seconds * 1e9);
+  if (!(ns < 9.2e18)) return AS_NEVER;
+  return ns <= 0 ? 0 : (uint64_t)ns;
+}

@@ -23,4 +23,9 @@ void as_clock_advance(as_clock *c, uint64_t t);
  * sleep never ends early; AS_NEVER when the duration does not fit. */
 uint64_t as_clock_duration(double seconds);
 
+/* The point `seconds` on the loop clock (as asched.now() reports it), to the
+ * nearest nanosecond, so that a reading of now() converts back to the very
+ * instant it was taken; 0 for earlier points, AS_NEVER past the range. */
+uint64_t as_clock_point(double seconds);
+
 #endif

@@ -82,6 +82,24 @@ describe("asched.as_completed", function()
     assert.same({"a", "b"}, seen)
   end)
 
+  it("reports a task listed twice once, also when it is already done at the call", function()
+    local t1 = asched.spawn(function() return "t1" end)
+    local t2 = asched.spawn(returns_after(1, "t2"))
+    asched.sleep(0)
+    assert.is_true(t1:done())
+    local seen = {}
+    for task in asched.as_completed({t1, t2, t1}) do seen[#seen + 1] = task end
+    assert.same({t1, t2}, seen)
+  end)
+
+  it("reports tasks listed twice once each when they finish in the same step", function()
+    local t1 = asched.spawn(returns_after(1, "t1"))
+    local t2 = asched.spawn(returns_after(1, "t2"))
+    local seen = {}
+    for task in asched.as_completed({t2, t1, t2, t1}) do seen[#seen + 1] = task end
+    assert.same({t1, t2}, seen)
+  end)
+
   it("ends at once for an empty list", function()
     local t0 = asched.now()
     local steps = 0
