@@ -40,9 +40,12 @@ static void poll_io(as_loop *loop) { uv_run(&loop->uv, UV_RUN_NOWAIT); }
 
 static int fire_due_deadline(as_loop *loop);
 
-/* Runs ready tasks and callbacks until none is left. A pass resumes the tasks
- * that were ready when it began, in order; tasks they wake run in later passes. */
-static void run_ready(as_loop *loop) {
+/* Runs ready tasks and callbacks until none is left, or until `main` (when
+ * not NULL) is done: then nothing else runs before the pending tasks are
+ * cancelled, so a task that never ran never will, and tasks that keep each
+ * other ready cannot keep the run alive. A pass resumes the tasks that were
+ * ready when it began, in order; tasks they wake run in later passes. */
+static void run_ready(as_loop *loop, const as_task *main) {
   unsigned passes = 0;
   while (!as_ready_empty(&loop->ready) || has_callbacks(loop)) {
     as_list *last, *n;
@@ -56,6 +59,7 @@ static void run_ready(as_loop *loop) {
         t = as_container_of(n, as_task, link.waiter.node);
         t->flags &= ~AS_TASK_IN_READY;
         as__task_step(loop, t);
+        if (main != NULL && main->state == AS_TASK_DONE) return;
       } while (n != last);
     }
     if (++passes % STARVATION_PASSES == 0) {
@@ -133,7 +137,7 @@ static void raise_deadlock(as_loop *loop) {
  * 1 when the remaining tasks are deadlocked (only without a main task). */
 static int run_until_done(as_loop *loop, as_task *main) {
   for (;;) {
-    run_ready(loop);
+    run_ready(loop, main);
     if (main ? main->state == AS_TASK_DONE : loop->live_tasks == 0) return 0;
     if (fire_due_deadline(loop)) continue;
     if (wait_for_events(loop)) continue;
@@ -162,7 +166,10 @@ static void shut_down(as_loop *loop) {
   int32_t i, n;
   as_task **list;
   list = as__task_pending(L, loop, &n);
-  for (i = 0; i < n; i++) report_task(L, loop, list[i], "cancelled pending task");
+  for (i = 0; i < n; i++) {
+    /* One cancelled already is on its way out, not left behind. */
+    if (!(list[i]->flags & AS_TASK_CANCEL_REQUESTED)) report_task(L, loop, list[i], "cancelled pending task");
+  }
   for (i = 0; i < n; i++) {
     as__error_push(L, "CancelledError", "the run ended");
     as__task_cancel(L, loop, list[i]);

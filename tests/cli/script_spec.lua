@@ -212,6 +212,16 @@ print("main done")
     assert.matches(r.script .. ":" .. waiter_line, by_name.waiter, 1, true)
   end)
 
+  it("are not named when their cancellation was already requested", function()
+    local r = run_virtual([[
+local t = asched.spawn(function() asched.sleep(1000) end)
+asched.sleep(1)
+t:cancel()
+]])
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("", r.stderr)
+  end)
+
   it("run their <close> variables before the program exits with status 0", function()
     local r = run_virtual(script)
     assert.equal(0, r.status, support.describe(r))

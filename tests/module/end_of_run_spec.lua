@@ -78,6 +78,31 @@ describe("the end of a run", function()
     assert.is_true(inner:cancelled())
     assert.is_true(outer:cancelled())
   end)
+
+  it("never runs a task that had not started when the main task ended", function()
+    local ran = false
+    local child = asched.run(VIRTUAL, function()
+      return asched.spawn(function() ran = true end)
+    end)
+    assert.is_false(ran)
+    assert.is_true(child:cancelled())
+  end)
+
+  it("is not held up by tasks that keep each other ready", function()
+    local turns = 0
+    local spinner = asched.run(VIRTUAL, function()
+      local t = asched.spawn(function()
+        while true do
+          turns = turns + 1
+          asched.sleep(0)
+        end
+      end)
+      asched.sleep(0)
+      return t
+    end)
+    assert.is_true(spinner:cancelled())
+    assert.equals(1, turns)
+  end)
 end)
 
 describe("a deadlock", function()
