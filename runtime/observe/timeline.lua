@@ -16,6 +16,7 @@ local STYLES = {
   running = {"#", "#d62728", 5, "running"},
   ready = {"+", "#ff7f0e", 4, "ready"},
   awaiting = {"=", "#1f77b4", 3, "awaiting a task"},
+  ["task group"] = {"g", "#9ecae1", 3, "waiting for its task group"},
   semaphore = {"s", "#9467bd", 3, "semaphore"},
   ["bounded_semaphore"] = {"s", "#9467bd", 3, "semaphore"},
   lock = {"L", "#8c564b", 3, "lock"},
@@ -30,10 +31,13 @@ local STYLES = {
   sleeping = {".", "#c7c7c7", 2, "sleeping"},
 }
 local OTHER = {"?", "#7f7f7f", 3, "waiting"}
+-- How a task ended: its glyph, and its colour and word in the SVG (apart
+-- from every state's colour, and written beside the end of a task that did
+-- not simply finish, so a failure and the cancellations it caused stand out).
 local ENDS = {
   done = {"|", "#2ca02c", "done"},
-  failed = {"X", "#d62728", "failed"},
-  cancelled = {"C", "#ff7f0e", "cancelled"},
+  failed = {"X", "#7f0000", "failed"},
+  cancelled = {"C", "#000000", "cancelled"},
 }
 local MAX_LANES_TEXT = 40   -- past this many tasks (or the terminal's height) lanes fold
 local MAX_LANES_SVG = 400
@@ -269,6 +273,9 @@ local function draw_svg(lanes, path)
       local x = left + lane.finish * scale
       add('<rect x="%.1f" y="%d" width="3" height="%d" fill="%s"><title>%s %s at %s</title></rect>',
         x, y + 1, lane_h - 2, e[2], xml(lane.name), e[3], seconds(lane.finish))
+      if lane.ending ~= "done" then
+        add('<text x="%.1f" y="%d" font-size="10" fill="%s">%s</text>', x + 6, y + 12, e[2], e[3])
+      end
     end
   end
   if shown < #lanes then

@@ -126,7 +126,7 @@ static void describe(lua_State *L, as_loop *loop, const as_task *t) {
   lua_pop(L, 1);
 }
 
-static const as_wait_type group_wait = {.timeline = "awaiting", .describe = describe};
+static const as_wait_type group_wait = {.timeline = "task group", .describe = describe};
 
 as_group *as__group_new(lua_State *L, as_loop *loop, as_task *parent) {
   as_group *g = lua_newuserdatauv(L, sizeof *g, 0);
