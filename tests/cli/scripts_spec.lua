@@ -59,8 +59,8 @@ describe("the scripts directories", function()
     assert.same({"async_scheduler.lua", "compare_sync_async.lua", "hello.lua", "real_fetch.lua"}, listing(""))
     assert.same({"as_completed.lua", "basic_coroutine.lua", "error_handling.lua", "gathering_tasks.lua"},
                 listing("examples"))
-    assert.same({"cancellation.lua", "context_managers.lua", "debugging.lua", "threading.lua", "timeouts.lua"},
-                listing("advanced"))
+    assert.same({"cancellation.lua", "context_managers.lua", "debugging.lua", "task_groups.lua", "threading.lua",
+                 "timeouts.lua"}, listing("advanced"))
   end)
 
   it("all run to completion with exit status 0 (real_fetch.lua in real time, below)", function()
@@ -404,6 +404,84 @@ describe("scripts/advanced/context_managers.lua", function()
     assert_in_order(r.stdout, {"opened conn-1", "closing conn-1 (normal exit)", "conn-1 finished its work",
                                "opened conn-2", "closing conn-2 (CancelledError: shutdown)",
                                "conn-2's task cancelled: true"})
+  end)
+end)
+
+describe("scripts/advanced/task_groups.lua", function()
+  it("returns once every child is done, their results ready", function()
+    local r = output("advanced/task_groups.lua")
+    assert_ran_cleanly(r)
+    assert_in_order(r.stdout, {"=== 1.", " 0.50    cache: answered", " 1.00    db: answered", " 1.50    search: answered",
+                               " 1.50  task_group returned, every child done: true",
+                               " 1.50  results: db ok, cache ok, search ok"})
+  end)
+
+  it("cancels the siblings of a failing child at once and raises a TaskGroupError listing its error", function()
+    local r = output("advanced/task_groups.lua")
+    local raised = support.line_of(assert(support.read(scripts .. "advanced/task_groups.lua")),
+                                   'error(name .. " is unreachable", 0)')
+    local step = assert(r.stdout:match("=== 2%..-\n(.-)\n=== 3"), r.stdout)
+    assert_in_order(step, {" 0.50    cache: fails", " 0.50    cache: connection closed (cache is unreachable)",
+                           " 0.50    db: connection closed (CancelledError: cancelled with its task group)",
+                           " 0.50    search: connection closed (CancelledError: cancelled with its task group)",
+                           " 0.50  task_group raised TaskGroupError",
+                           "err.message = 1 error in a task group, the first: cache is unreachable",
+                           "err.errors[1] = cache is unreachable, raised at task_groups.lua:" .. raised .. "\n",
+                           "db cancelled: true, search cancelled: true"})
+    assert.not_matches("answered", step, 1, true)
+    assert.not_matches("err.errors[2]", step, 1, true)
+  end)
+
+  it("lists every error in the order raised, the second one raised while handling the cancellation", function()
+    local r = output("advanced/task_groups.lua")
+    assert_in_order(r.stdout, {"=== 3.", " 0.50    cache: fails",
+                               " 0.50    writer: CancelledError: cancelled with its task group; saving its buffer first",
+                               " 0.75  task_group raised TaskGroupError: 2 errors in a task group, the first: cache is unreachable",
+                               " 0.75  err.errors[1] = cache is unreachable",
+                               " 0.75  err.errors[2] = writer: disk full while saving"})
+  end)
+
+  it("returns normally with no values after tg:cancel(), and takes no child afterwards", function()
+    local r = output("advanced/task_groups.lua")
+    local step = assert(r.stdout:match("=== 4%..-\n(.-)\n=== 5"), r.stdout)
+    assert_in_order(step, {" 0.50    mirror-2: answered",
+                           " 0.50    mirror-1: connection closed (CancelledError",
+                           " 0.50    mirror-3: connection closed (CancelledError",
+                           " 0.50  task_group returned normally with 0 values; answer: mirror-2 ok",
+                           "tg:spawn afterwards raised RuntimeError"})
+  end)
+
+  it("shows gather raising the same failure while the other items run on", function()
+    local r = output("advanced/task_groups.lua")
+    local step = assert(r.stdout:match("=== 5%..-\n(.*)$"), r.stdout)
+    assert_in_order(step, {" 0.50    cache: fails",
+                           " 0.50  gather raised: cache is unreachable; db done: false, search done: false",
+                           " 1.00    db: answered", " 1.50    search: answered",
+                           " 1.50  awaited anyway: db ok, search ok"})
+    assert.not_matches("CancelledError", step, 1, true)
+  end)
+
+  it("draws the picture the README shows (scripts/advanced/task_groups.svg)", function()
+    local r = support.run({
+      script = assert(support.read(scripts .. "advanced/task_groups.lua")),
+      script_name = "task_groups.lua",
+      options = {"--virtual-time", "--timeline=picture.svg"},
+      keep = true,
+    })
+    local drawn = support.read(r.dir .. "/picture.svg")
+    support.remove(r.dir)
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal(support.read(scripts .. "advanced/task_groups.svg"), drawn,
+      "regenerate it: ./build/asched --virtual-time --timeline=scripts/advanced/task_groups.svg "
+      .. "scripts/advanced/task_groups.lua")
+  end)
+
+  it("is the picture of a failed child and its cancelled siblings", function()
+    local svg = assert(support.read(scripts .. "advanced/task_groups.svg"))
+    assert.matches("<title>2 cache failed at", svg, 1, true)
+    assert.matches("<title>2 db cancelled at", svg, 1, true)
+    assert.matches("<title>2 search cancelled at", svg, 1, true)
+    assert.matches("<title>5 search done at", svg, 1, true)
   end)
 end)
 
