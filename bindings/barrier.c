@@ -84,10 +84,7 @@ static int barrier_index(lua_State *L) {
     lua_pushinteger(L, b->parties);
     return 1;
   }
-  lua_getfield(L, AS_TYPE_UPVALUE, "__methods");
-  lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
-  return 1;
+  return as__index_method(L);
 }
 
 static int barrier_tostring(lua_State *L) {

@@ -38,6 +38,10 @@ void as__push_function(lua_State *L, const char *name, lua_CFunction fn);
 void as__register_type(lua_State *L, const char *name, const luaL_Reg *methods,
                        const luaL_Reg *metamethods);
 
+/* In a type's own __index (called as (self, key)), once no field matched:
+ * pushes its method named `key`, or nil, and returns 1. */
+int as__index_method(lua_State *L);
+
 /* The public name of the running function. */
 const char *as__public_name(lua_State *L);
 

@@ -51,3 +51,10 @@ void as__register_type(lua_State *L, const char *name, const luaL_Reg *methods,
   if (metamethods) set_functions(L, mt, metamethods, mt);
   lua_pop(L, 1);
 }
+
+int as__index_method(lua_State *L) {
+  lua_getfield(L, AS_TYPE_UPVALUE, "__methods");
+  lua_pushvalue(L, 2);
+  lua_rawget(L, -2);
+  return 1;
+}

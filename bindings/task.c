@@ -152,10 +152,7 @@ static int task_index(lua_State *L) {
     as__task_push_name(L, 1, t);
     return 1;
   }
-  lua_getfield(L, AS_TYPE_UPVALUE, "__methods");
-  lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
-  return 1;
+  return as__index_method(L);
 }
 
 /* Only `name` can be set, to a string. */

@@ -90,10 +90,7 @@ static int server_index(lua_State *L) {
     lua_pushinteger(L, srv->port);
     return 1;
   }
-  lua_getfield(L, AS_TYPE_UPVALUE, "__methods");
-  lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
-  return 1;
+  return as__index_method(L);
 }
 
 void as__open_tcp(lua_State *L) {
