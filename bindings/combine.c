@@ -419,29 +419,21 @@ static int l_wait_for(lua_State *L) {
   return scoped_call(L, loop, self, 2, deadline_in(loop, timeout), timeout, 0);
 }
 
-/* ---- timeout(seconds, fn, ...) -> fn's values ---- */
+/* ---- timeout(seconds, fn, ...), timeout_at(when, fn, ...) -> fn's values ---- */
 
-static int l_timeout(lua_State *L) {
+/* `at`: the number is a point on the loop clock, not a duration. */
+static int deadline_call(lua_State *L, int at) {
   as_loop *loop = as__loop(L);
   as_task *t = as__current_task(L);
   int has_deadline;
-  lua_Number seconds = as__check_seconds(L, 1, 1, &has_deadline);
+  lua_Number n = as__check_seconds(L, 1, 1, &has_deadline);
   as__check_callable(L, 2);
   if (!has_deadline) return plain_call(L, 2);
-  return scoped_call(L, loop, t, 1, deadline_in(loop, seconds), seconds, 0);   /* [scope fn args...] */
+  return scoped_call(L, loop, t, 1, at ? as_clock_point(n) : deadline_in(loop, n), n, at); /* [scope fn args...] */
 }
 
-/* ---- timeout_at(when, fn, ...) -> fn's values ---- */
-
-static int l_timeout_at(lua_State *L) {
-  as_loop *loop = as__loop(L);
-  as_task *t = as__current_task(L);
-  int has_deadline;
-  lua_Number when = as__check_seconds(L, 1, 1, &has_deadline);
-  as__check_callable(L, 2);
-  if (!has_deadline) return plain_call(L, 2);
-  return scoped_call(L, loop, t, 1, as_clock_point(when), when, 1);
-}
+static int l_timeout(lua_State *L) { return deadline_call(L, 0); }
+static int l_timeout_at(lua_State *L) { return deadline_call(L, 1); }
 
 /* ---- move_on_after(seconds, fn, ...) -> true, fn's values | false ---- */
 
