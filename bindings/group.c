@@ -6,6 +6,8 @@
 #include "errors.h"
 #include "group.h"
 
+#define TASK_GROUP "asched.TaskGroup"
+
 /* The frame of task_group: [group (to be closed), message handler, fn's
  * values...]. The group is also the `tg` the body gets. */
 enum { GROUP = 1, HANDLER };
@@ -150,12 +152,14 @@ static int body_done(lua_State *L, int status, lua_KContext ctx) {
 
 /* task_group(fn, ...) -> fn(tg, ...)'s values. Suspends. */
 static int l_task_group(lua_State *L) {
-  as_loop *loop = as__loop(L);
   as_task *t;
+  as_group *g;
   int nargs = lua_gettop(L) - 1;
   as__check_callable(L, 1);
   t = as__current_task(L);
-  as__group_new(L, loop, t);               /* [fn args... group] */
+  g = lua_newuserdatauv(L, sizeof *g, 0);  /* [fn args... group] */
+  luaL_setmetatable(L, TASK_GROUP);
+  as__group_init(L, g, t);
   lua_insert(L, GROUP);
   lua_toclose(L, GROUP);
   lua_pushvalue(L, GROUP);
@@ -210,7 +214,6 @@ void as__open_group(lua_State *L) {
   static const luaL_Reg methods[] = {{"spawn", group_spawn}, {"cancel", group_cancel}, {NULL, NULL}};
   static const luaL_Reg meta[] = {{"__close", group_close}, {"__tostring", group_tostring}, {NULL, NULL}};
   static const luaL_Reg functions[] = {{"task_group", l_task_group}, {NULL, NULL}};
-  as__register_type(L, AS_GROUP_METATABLE, methods, meta);
-  as__register_type(L, AS_GROUP_MEMBER_METATABLE, NULL, NULL);
+  as__register_type(L, TASK_GROUP, methods, meta);
   as__register(L, functions);
 }

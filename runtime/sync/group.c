@@ -22,6 +22,14 @@ static void release_if_over(lua_State *L, as_group *g) {
   g->ref = LUA_NOREF;
 }
 
+/* Pushes the Task of the group's i-th child (the group's table at `table`). */
+static as_task *push_child(lua_State *L, int table, lua_Integer i) {
+  lua_rawgeti(L, table, i);                /* its membership */
+  lua_getiuservalue(L, -1, 1);
+  lua_remove(L, -2);
+  return lua_touserdata(L, -1);
+}
+
 /* Cancels the Task on top (popped) with a CancelledError saying why. */
 static void cancel_child(lua_State *L, as_loop *loop, as_task *t) {
   lua_pop(L, 1);
@@ -32,18 +40,13 @@ static void cancel_child(lua_State *L, as_loop *loop, as_task *t) {
 
 void as__group_abort(lua_State *L, as_loop *loop, as_group *g) {
   lua_Integer i, n;
+  int table;
   if (g->aborting || g->ref == LUA_NOREF) return;
   g->aborting = 1;
   as__group_push_table(L, g);
-  n = (lua_Integer)lua_rawlen(L, -1);
-  for (i = 1; i <= n; i++) {
-    as_task *child;
-    lua_rawgeti(L, -1, i);
-    lua_getiuservalue(L, -1, 1);
-    child = lua_touserdata(L, -1);
-    lua_remove(L, -2);
-    cancel_child(L, loop, child);
-  }
+  table = lua_gettop(L);
+  n = (lua_Integer)lua_rawlen(L, table);
+  for (i = 1; i <= n; i++) cancel_child(L, loop, push_child(L, table, i));
   /* The body runs in the parent: interrupt it at its suspension point. Its
    * own CancelledError, kept, tells it apart from one from outside. */
   if (g->state == AS_GROUP_BODY && !g->caller_gone && g->parent->state != AS_TASK_DONE) {
@@ -111,29 +114,22 @@ static void describe(lua_State *L, as_loop *loop, const as_task *t) {
   as__group_push_table(L, g);
   n = (lua_Integer)lua_rawlen(L, -1);
   for (i = 1; i <= n; i++) {
-    as_task *child;
-    lua_rawgeti(L, -1, i);
-    lua_getiuservalue(L, -1, 1);
-    child = lua_touserdata(L, -1);
+    as_task *child = push_child(L, line + 1, i);
     if (child->state != AS_TASK_DONE) {
       as__task_push_name(L, -1, child);
       lua_pushfstring(L, "%s%s %s", lua_tostring(L, line), named++ ? "," : "", lua_tostring(L, -1));
       lua_replace(L, line);
       lua_pop(L, 1);
     }
-    lua_pop(L, 2);
+    lua_pop(L, 1);
   }
   lua_pop(L, 1);
 }
 
 static const as_wait_type group_wait = {.timeline = "task group", .describe = describe};
 
-as_group *as__group_new(lua_State *L, as_loop *loop, as_task *parent) {
-  as_group *g = lua_newuserdatauv(L, sizeof *g, 0);
-  (void)loop;
+void as__group_init(lua_State *L, as_group *g, as_task *parent) {
   memset(g, 0, sizeof *g);
-  g->ref = LUA_NOREF;
-  luaL_setmetatable(L, AS_GROUP_METATABLE);
   lua_createtable(L, 4, 4);
   lua_pushvalue(L, -2);
   lua_rawseti(L, -2, 0);                   /* the group anchors itself while it lives */
@@ -142,7 +138,6 @@ as_group *as__group_new(lua_State *L, as_loop *loop, as_task *parent) {
   g->site.type = &group_wait;
   g->owner.done = child_done;
   g->state = AS_GROUP_BODY;
-  return g;
 }
 
 as_task *as__group_spawn(lua_State *L, as_loop *loop, as_group *g, int fidx, int nargs) {
@@ -150,7 +145,6 @@ as_task *as__group_spawn(lua_State *L, as_loop *loop, as_group *g, int fidx, int
   as_task *child;
   int task;
   m = lua_newuserdatauv(L, sizeof *m, 1);  /* allocated first: nothing to undo */
-  luaL_setmetatable(L, AS_GROUP_MEMBER_METATABLE);
   lua_insert(L, fidx);                     /* [member fn args...] */
   child = as__task_spawn(L, loop, fidx + 1, nargs);
   task = lua_gettop(L);

@@ -12,12 +12,9 @@
 #include "loop.h"
 #include "task.h"
 
-#define AS_GROUP_METATABLE "asched.TaskGroup"
-#define AS_GROUP_MEMBER_METATABLE "asched.TaskGroupMember"
-
 typedef enum { AS_GROUP_BODY, AS_GROUP_WAITING, AS_GROUP_DONE } as_group_state;
 
-/* Lives in the TaskGroup userdata (the `tg` the body gets). Everything it
+/* Lives in the TaskGroup userdata (the `tg` the body gets; bindings/group.c). Everything it
  * keeps of Lua is in one table, `ref` in the registry: the group itself at
  * [0] (so it outlives its caller's frame while children still run), the
  * children's memberships at 1..n, and fields `errors`, `tracebacks`,
@@ -44,8 +41,9 @@ typedef struct as_group_member {
   as_waiter waiter;
 } as_group_member;
 
-/* Makes the group for the running task `parent` and pushes it. */
-as_group *as__group_new(lua_State *L, as_loop *loop, as_task *parent);
+/* Sets up the group `g` -- the userdata on top of L -- for the running task
+ * `parent`. */
+void as__group_init(lua_State *L, as_group *g, as_task *parent);
 
 /* Pushes the group's table (see as_group). */
 void as__group_push_table(lua_State *L, const as_group *g);
