@@ -4,8 +4,16 @@
  * exactly what Lua asks for instead of glibc's 8-byte header and 16-byte
  * rounding on each of its five blocks (72 bytes a task). Blocks up to
  * SMALL_MAX bytes live in 256 KiB slabs holding one size class each; an empty
- * slab's pages go back to the system and the slab serves any class next.
- * Larger blocks go to malloc. Not thread-safe: one allocator per Lua state. */
+ * slab serves any class next. Larger blocks go to malloc. Not thread-safe:
+ * one allocator per Lua state.
+ *
+ * Memory is faulted in once. Slabs come in 16 MiB mappings aligned to their
+ * size and backed by transparent huge pages where the kernel offers them (a
+ * million tasks then cost a few hundred faults, not three hundred thousand).
+ * An emptied slab stays mapped and warm, for the next slab any class needs; a
+ * mapping goes back to the system only as a whole, once all its slabs are
+ * empty and more than a reserve of empty slabs is kept -- never a page at a
+ * time, which would split its huge pages and fault them in again. */
 #define _DEFAULT_SOURCE /* MAP_ANONYMOUS and madvise */
 
 #include "alloc.h"
@@ -20,30 +28,39 @@
 /* 256 KiB: the two big blocks of a suspended task, its stack (720 bytes) and
  * its lua_State (208), fill such a slab (after the header) exactly. */
 #define SLAB_SIZE ((size_t)256 * 1024)
-#define SLABS_PER_MAPPING 16            /* 4 MiB of address space at a time */
+#define SLABS_PER_MAPPING 64            /* 16 MiB: eight huge pages */
+#define MAPPING_SIZE (SLAB_SIZE * SLABS_PER_MAPPING)
+#define RESERVE_SLABS (2 * SLABS_PER_MAPPING) /* empty slabs always kept */
 #define GRAIN 8                         /* Lua needs no more alignment */
 #define SMALL_MAX 1024
 #define CLASSES (SMALL_MAX / GRAIN + 1) /* class c holds blocks of c * GRAIN bytes */
 #define SLAB_HEADER 64                  /* blocks start here in a slab */
 
 /* A slab's header, at its start. A slab with room is linked in its class's
- * list; a full slab is in no list; an empty one is in the allocator's stack
- * of free slabs with its pages released. */
+ * list; a full slab is in no list; an empty one is linked in the allocator's
+ * list of empty slabs. */
 typedef struct slab {
   struct slab *prev, *next;
   void *free_blocks;   /* freed blocks, linked through their first word */
   char *untouched;     /* blocks from here to the end were never handed out */
   uint32_t live;       /* blocks in use */
-  uint32_t block_size;
+  uint32_t block_size; /* 0 while empty */
+  uint32_t mapping;    /* index in the allocator's mappings */
   int in_list;
 } slab;
 
+/* A mapping of SLABS_PER_MAPPING slabs; NULL `base` once given back. */
+typedef struct mapping {
+  char *base;
+  uint32_t empty;      /* its slabs in the list of empty slabs */
+} mapping;
+
 struct as_allocator {
   slab *with_room[CLASSES];
-  slab **free_slabs;       /* a stack */
-  size_t free_count, free_capacity;
+  slab *empty;             /* empty slabs, the most recently emptied (warmest) first */
+  size_t empty_count;
   size_t in_use;
-  void **mappings;         /* every mapping, to unmap at the end */
+  mapping *mappings;
   size_t mapping_count, mapping_capacity;
 };
 
@@ -53,61 +70,98 @@ static slab *slab_of(void *block) {
 
 static size_t class_of(size_t size) { return (size + GRAIN - 1) / GRAIN; }
 
-static void list_remove(as_allocator *a, slab *s, size_t c) {
+/* ---- lists: a class's slabs with room (head a->with_room[c]), the empty slabs ---- */
+
+static void unlink_slab(slab **head, slab *s) {
   if (s->prev) s->prev->next = s->next;
-  else a->with_room[c] = s->next;
+  else *head = s->next;
   if (s->next) s->next->prev = s->prev;
   s->prev = s->next = NULL;
   s->in_list = 0;
 }
 
-static void list_push(as_allocator *a, slab *s, size_t c) {
+static void push_slab(slab **head, slab *s) {
   s->prev = NULL;
-  s->next = a->with_room[c];
+  s->next = *head;
   if (s->next) s->next->prev = s;
-  a->with_room[c] = s;
+  *head = s;
   s->in_list = 1;
 }
 
-static int push_free_slab(as_allocator *a, slab *s) {
-  slab **grown = as_vec_grow(a->free_slabs, &a->free_capacity, a->free_count + 1, sizeof *grown);
-  if (grown == NULL) return 0;
-  a->free_slabs = grown;
-  a->free_slabs[a->free_count++] = s;
+static void push_empty(as_allocator *a, slab *s) {
+  s->block_size = 0;
+  push_slab(&a->empty, s);
+  a->empty_count++;
+  a->mappings[s->mapping].empty++;
+}
+
+static void take_empty(as_allocator *a, slab *s) {
+  unlink_slab(&a->empty, s);
+  a->empty_count--;
+  a->mappings[s->mapping].empty--;
+}
+
+/* ---- mappings ---- */
+
+/* Maps SLABS_PER_MAPPING slabs, aligned to MAPPING_SIZE (so to a huge page
+ * and to a slab), asks for huge pages, and lists the slabs as empty. */
+static int map_slabs(as_allocator *a) {
+  char *raw, *start;
+  size_t i, index;
+  raw = mmap(NULL, MAPPING_SIZE * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) return 0;
+  start = (char *)(((uintptr_t)raw + MAPPING_SIZE - 1) & ~(uintptr_t)(MAPPING_SIZE - 1));
+  if (start > raw) munmap(raw, (size_t)(start - raw));
+  munmap(start + MAPPING_SIZE, (size_t)(raw + MAPPING_SIZE - start));
+#ifdef MADV_HUGEPAGE
+  madvise(start, MAPPING_SIZE, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
+#endif
+  for (index = 0; index < a->mapping_count && a->mappings[index].base != NULL; index++) continue;
+  if (index == a->mapping_count) {
+    mapping *grown = as_vec_grow(a->mappings, &a->mapping_capacity, a->mapping_count + 1, sizeof *grown);
+    if (grown == NULL) {
+      munmap(start, MAPPING_SIZE);
+      return 0;
+    }
+    a->mappings = grown;
+    a->mapping_count++;
+  }
+  a->mappings[index].base = start;
+  a->mappings[index].empty = 0;
+  for (i = SLABS_PER_MAPPING; i-- > 0;) {
+    slab *s = (slab *)(start + i * SLAB_SIZE);
+    s->mapping = (uint32_t)index;
+    push_empty(a, s);                      /* the lowest address ends up first */
+  }
   return 1;
 }
 
-/* Maps SLABS_PER_MAPPING slabs aligned to SLAB_SIZE and adds them to the free stack. */
-static int map_slabs(as_allocator *a) {
-  size_t length = SLAB_SIZE * SLABS_PER_MAPPING, i;
-  char *raw, *start;
-  void **grown;
-  raw = mmap(NULL, length + SLAB_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (raw == MAP_FAILED) return 0;
-  start = (char *)(((uintptr_t)raw + SLAB_SIZE - 1) & ~(uintptr_t)(SLAB_SIZE - 1));
-  if (start > raw) munmap(raw, (size_t)(start - raw));
-  munmap(start + length, (size_t)(raw + SLAB_SIZE - start));
-  grown = as_vec_grow(a->mappings, &a->mapping_capacity, a->mapping_count + 1, sizeof *grown);
-  if (grown == NULL) {
-    munmap(start, length);
-    return 0;
-  }
-  a->mappings = grown;
-  a->mappings[a->mapping_count++] = start;
-  for (i = SLABS_PER_MAPPING; i-- > 0;)
-    if (!push_free_slab(a, (slab *)(start + i * SLAB_SIZE))) return 0;
-  return 1;
+/* Gives the mapping of the empty slab `s` back if all its slabs are empty
+ * and enough empty slabs remain without them. */
+static void maybe_unmap(as_allocator *a, slab *s) {
+  mapping *m = &a->mappings[s->mapping];
+  size_t i;
+  if (m->empty < SLABS_PER_MAPPING || a->empty_count < RESERVE_SLABS + SLABS_PER_MAPPING) return;
+  for (i = 0; i < SLABS_PER_MAPPING; i++) take_empty(a, (slab *)(m->base + i * SLAB_SIZE));
+  munmap(m->base, MAPPING_SIZE);
+  m->base = NULL;
 }
+
+/* ---- blocks ---- */
 
 static slab *new_slab(as_allocator *a, size_t c) {
   slab *s;
-  if (a->free_count == 0 && !map_slabs(a)) return NULL;
-  s = a->free_slabs[--a->free_count];
+  uint32_t index;
+  if (a->empty == NULL && !map_slabs(a)) return NULL;
+  s = a->empty;
+  take_empty(a, s);
+  index = s->mapping;
   memset(s, 0, sizeof *s);
+  s->mapping = index;
   s->block_size = (uint32_t)(c * GRAIN);
   s->untouched = (char *)s + SLAB_HEADER;
   a->in_use++;
-  list_push(a, s, c);
+  push_slab(&a->with_room[c], s);
   return s;
 }
 
@@ -128,24 +182,25 @@ static void *alloc_small(as_allocator *a, size_t size) {
     s->untouched += s->block_size;
   }
   s->live++;
-  if (slab_full(s)) list_remove(a, s, c);
+  if (slab_full(s)) unlink_slab(&a->with_room[c], s);
   return block;
 }
 
-/* An emptied slab is released unless it is the only one its class has room
- * in, so a class that allocates and frees one block at a time does not churn. */
+/* An emptied slab becomes an empty slab unless it is the only one its class
+ * has room in, so a class that allocates and frees one block at a time does
+ * not churn. */
 static void free_small(as_allocator *a, void *block, size_t size) {
   size_t c = class_of(size);
   slab *s = slab_of(block);
   *(void **)block = s->free_blocks;
   s->free_blocks = block;
   s->live--;
-  if (!s->in_list) list_push(a, s, c);
+  if (!s->in_list) push_slab(&a->with_room[c], s);
   if (s->live == 0 && (s->prev || s->next)) {
-    list_remove(a, s, c);
-    madvise(s, SLAB_SIZE, MADV_DONTNEED);
-    if (!push_free_slab(a, s)) return; /* kept mapped, unused: harmless */
+    unlink_slab(&a->with_room[c], s);
     a->in_use--;
+    push_empty(a, s);
+    maybe_unmap(a, s);
   }
 }
 
@@ -177,12 +232,19 @@ as_allocator *as_allocator_new(void) { return calloc(1, sizeof(as_allocator)); }
 void as_allocator_free(as_allocator *a) {
   size_t i;
   if (a == NULL) return;
-  for (i = 0; i < a->mapping_count; i++) munmap(a->mappings[i], SLAB_SIZE * SLABS_PER_MAPPING);
+  for (i = 0; i < a->mapping_count; i++)
+    if (a->mappings[i].base != NULL) munmap(a->mappings[i].base, MAPPING_SIZE);
   free(a->mappings);
-  free(a->free_slabs);
   free(a);
 }
 
 size_t as_allocator_slabs_in_use(const as_allocator *a) { return a->in_use; }
 
-size_t as_allocator_slabs_free(const as_allocator *a) { return a->free_count; }
+size_t as_allocator_slabs_free(const as_allocator *a) { return a->empty_count; }
+
+size_t as_allocator_slabs_mapped(const as_allocator *a) {
+  size_t i, n = 0;
+  for (i = 0; i < a->mapping_count; i++)
+    if (a->mappings[i].base != NULL) n += SLABS_PER_MAPPING;
+  return n;
+}

@@ -20,4 +20,7 @@ void *as_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 size_t as_allocator_slabs_in_use(const as_allocator *a);
 size_t as_allocator_slabs_free(const as_allocator *a);
 
+/* Slabs mapped from the system (in use, empty or never used yet). */
+size_t as_allocator_slabs_mapped(const as_allocator *a);
+
 #endif

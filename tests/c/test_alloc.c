@@ -1,5 +1,6 @@
 /* test_alloc.c -- the slab allocator: Lua's allocation protocol, reuse,
- * contents kept across resizes, and empty slabs handed back. */
+ * contents kept across resizes, empty slabs reused by any class, and whole
+ * mappings given back beyond a reserve. */
 #include <stdint.h>
 #include <string.h>
 
@@ -82,6 +83,28 @@ static void emptied_slabs_are_handed_back_and_reused_by_other_classes(void) {
   as_allocator_free(a);
 }
 
+/* 200 slabs of 1000-byte blocks, then all freed: the emptied slabs stay
+ * mapped up to a reserve, and whole mappings beyond it go back. */
+#define BIG 52000
+static void *big[BIG];
+
+static void whole_mappings_go_back_beyond_a_reserve(void) {
+  as_allocator *a = as_allocator_new();
+  size_t peak;
+  int i;
+  for (i = 0; i < BIG; i++) big[i] = as_alloc(a, NULL, 0, 1000);
+  peak = as_allocator_slabs_mapped(a);
+  CHECK(as_allocator_slabs_in_use(a) >= 190);
+  CHECK(peak >= as_allocator_slabs_in_use(a));
+  for (i = 0; i < BIG; i++) as_alloc(a, big[i], 1000, 0);
+  CHECK(as_allocator_slabs_mapped(a) < peak);
+  CHECK(as_allocator_slabs_mapped(a) <= 4 * 64);   /* the reserve, and a mapping being emptied */
+  CHECK(as_allocator_slabs_free(a) >= 2 * 64);     /* the reserve stays mapped and warm */
+  for (i = 0; i < BIG; i++) big[i] = as_alloc(a, NULL, 0, 1000);   /* and serves again */
+  for (i = 0; i < BIG; i++) as_alloc(a, big[i], 1000, 0);
+  as_allocator_free(a);
+}
+
 int main(void) {
   static const test_case tests[] = {
     {"follows_luas_protocol_for_new_and_freed_blocks", follows_luas_protocol_for_new_and_freed_blocks},
@@ -89,6 +112,7 @@ int main(void) {
     {"blocks_do_not_overlap", blocks_do_not_overlap},
     {"growing_and_shrinking_keeps_the_contents", growing_and_shrinking_keeps_the_contents},
     {"emptied_slabs_are_handed_back_and_reused_by_other_classes", emptied_slabs_are_handed_back_and_reused_by_other_classes},
+    {"whole_mappings_go_back_beyond_a_reserve", whole_mappings_go_back_beyond_a_reserve},
     {NULL, NULL}
   };
   return run_tests(tests);
