@@ -8,8 +8,9 @@
  * one allocator per Lua state.
  *
  * Memory is faulted in once. Slabs come in 16 MiB mappings aligned to their
- * size and backed by transparent huge pages where the kernel offers them (a
- * million tasks then cost a few hundred faults, not three hundred thousand).
+ * size and, past the first, backed by transparent huge pages where the kernel
+ * offers them (a million tasks then cost a few hundred faults, not three
+ * hundred thousand).
  * An emptied slab stays mapped and warm, for the next slab any class needs; a
  * mapping goes back to the system only as a whole, once all its slabs are
  * empty and more than a reserve of empty slabs is kept -- never a page at a
@@ -49,10 +50,12 @@ typedef struct slab {
   int in_list;
 } slab;
 
-/* A mapping of SLABS_PER_MAPPING slabs; NULL `base` once given back. */
+/* A mapping of SLABS_PER_MAPPING slabs, handed out from its start; NULL
+ * `base` once given back. Slabs past `used` were never touched. */
 typedef struct mapping {
   char *base;
-  uint32_t empty;      /* its slabs in the list of empty slabs */
+  uint32_t used;       /* slabs handed out at least once */
+  uint32_t empty;      /* of those, the ones in the list of empty slabs */
 } mapping;
 
 struct as_allocator {
@@ -62,6 +65,7 @@ struct as_allocator {
   size_t in_use;
   mapping *mappings;
   size_t mapping_count, mapping_capacity;
+  size_t fresh;            /* the mapping new slabs come from, when the list is empty */
 };
 
 static slab *slab_of(void *block) {
@@ -104,17 +108,20 @@ static void take_empty(as_allocator *a, slab *s) {
 /* ---- mappings ---- */
 
 /* Maps SLABS_PER_MAPPING slabs, aligned to MAPPING_SIZE (so to a huge page
- * and to a slab), asks for huge pages, and lists the slabs as empty. */
+ * and to a slab), asks for huge pages, and makes it the source of fresh
+ * slabs. Nothing in it is touched yet. */
 static int map_slabs(as_allocator *a) {
   char *raw, *start;
-  size_t i, index;
+  size_t index;
   raw = mmap(NULL, MAPPING_SIZE * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return 0;
   start = (char *)(((uintptr_t)raw + MAPPING_SIZE - 1) & ~(uintptr_t)(MAPPING_SIZE - 1));
   if (start > raw) munmap(raw, (size_t)(start - raw));
   munmap(start + MAPPING_SIZE, (size_t)(raw + MAPPING_SIZE - start));
 #ifdef MADV_HUGEPAGE
-  madvise(start, MAPPING_SIZE, MADV_HUGEPAGE); /* a hint: without it, 4 KiB pages */
+  /* A hint (without it, 4 KiB pages), from the second mapping on: a small
+   * program would pay for zeroing whole 2 MiB pages it hardly uses. */
+  if (a->mapping_count > 0) madvise(start, MAPPING_SIZE, MADV_HUGEPAGE);
 #endif
   for (index = 0; index < a->mapping_count && a->mappings[index].base != NULL; index++) continue;
   if (index == a->mapping_count) {
@@ -127,22 +134,35 @@ static int map_slabs(as_allocator *a) {
     a->mapping_count++;
   }
   a->mappings[index].base = start;
+  a->mappings[index].used = 0;
   a->mappings[index].empty = 0;
-  for (i = SLABS_PER_MAPPING; i-- > 0;) {
-    slab *s = (slab *)(start + i * SLAB_SIZE);
-    s->mapping = (uint32_t)index;
-    push_empty(a, s);                      /* the lowest address ends up first */
-  }
+  a->fresh = index;
   return 1;
 }
 
-/* Gives the mapping of the empty slab `s` back if all its slabs are empty
- * and enough empty slabs remain without them. */
+/* A slab never used yet, from the fresh mapping (a new one when it has no
+ * more); NULL when out of memory. */
+static slab *fresh_slab(as_allocator *a) {
+  mapping *m;
+  slab *s;
+  if (a->mapping_count == 0 || a->mappings[a->fresh].base == NULL ||
+      a->mappings[a->fresh].used == SLABS_PER_MAPPING) {
+    if (!map_slabs(a)) return NULL;
+  }
+  m = &a->mappings[a->fresh];
+  s = (slab *)(m->base + (size_t)m->used++ * SLAB_SIZE);
+  s->mapping = (uint32_t)a->fresh;
+  return s;
+}
+
+/* Gives the mapping of the empty slab `s` back if none of its slabs is in
+ * use, it is not where fresh slabs come from, and enough empty slabs remain
+ * without its own. */
 static void maybe_unmap(as_allocator *a, slab *s) {
   mapping *m = &a->mappings[s->mapping];
   size_t i;
-  if (m->empty < SLABS_PER_MAPPING || a->empty_count < RESERVE_SLABS + SLABS_PER_MAPPING) return;
-  for (i = 0; i < SLABS_PER_MAPPING; i++) take_empty(a, (slab *)(m->base + i * SLAB_SIZE));
+  if (m->empty < m->used || s->mapping == a->fresh || a->empty_count < RESERVE_SLABS + m->empty) return;
+  for (i = 0; i < m->used; i++) take_empty(a, (slab *)(m->base + i * SLAB_SIZE));
   munmap(m->base, MAPPING_SIZE);
   m->base = NULL;
 }
@@ -150,11 +170,10 @@ static void maybe_unmap(as_allocator *a, slab *s) {
 /* ---- blocks ---- */
 
 static slab *new_slab(as_allocator *a, size_t c) {
-  slab *s;
+  slab *s = a->empty;
   uint32_t index;
-  if (a->empty == NULL && !map_slabs(a)) return NULL;
-  s = a->empty;
-  take_empty(a, s);
+  if (s != NULL) take_empty(a, s);
+  else if ((s = fresh_slab(a)) == NULL) return NULL;
   index = s->mapping;
   memset(s, 0, sizeof *s);
   s->mapping = index;
@@ -240,7 +259,11 @@ void as_allocator_free(as_allocator *a) {
 
 size_t as_allocator_slabs_in_use(const as_allocator *a) { return a->in_use; }
 
-size_t as_allocator_slabs_free(const as_allocator *a) { return a->empty_count; }
+size_t as_allocator_slabs_free(const as_allocator *a) {
+  size_t n = a->empty_count;
+  if (a->mapping_count > 0 && a->mappings[a->fresh].base != NULL) n += SLABS_PER_MAPPING - a->mappings[a->fresh].used;
+  return n;
+}
 
 size_t as_allocator_slabs_mapped(const as_allocator *a) {
   size_t i, n = 0;
