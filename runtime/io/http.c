@@ -10,7 +10,6 @@
  * TimeoutError. */
 #include "http.h"
 
-#include <curl/curl.h>
 #include <lauxlib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +17,13 @@
 #include <uv.h>
 
 #include "buffer.h"
+#include "curl_import.h"
 #include "errors.h"
 #include "io_op.h"
 #include "list.h"
+
+/* libcurl, loaded by the first request of the process. */
+static const as_curl_api *curl;
 
 typedef struct as_http {
   as_attachment attachment;
@@ -62,9 +65,9 @@ typedef struct transfer {
 static void release(as_io_op *op) {
   transfer *t = (transfer *)op;
   as_list_remove(&t->node);
-  if (t->in_multi && t->http) curl_multi_remove_handle(t->http->multi, t->easy);
-  if (t->easy) curl_easy_cleanup(t->easy);
-  curl_slist_free_all(t->headers);
+  if (t->in_multi && t->http) curl->multi_remove_handle(t->http->multi, t->easy);
+  if (t->easy) curl->easy_cleanup(t->easy);
+  curl->slist_free_all(t->headers);
   as_buffer_free(&t->body);
   as_buffer_free(&t->head);
   free(t->url);
@@ -79,7 +82,7 @@ static void on_keepalive(uv_check_t *c) { (void)c; }
 static void detach(transfer *t) {
   as_http *h = t->http;
   if (!t->in_multi) return;
-  curl_multi_remove_handle(h->multi, t->easy);
+  curl->multi_remove_handle(h->multi, t->easy);
   t->in_multi = 0;
   if (--h->pending == 0) uv_check_stop(&h->keepalive);
 }
@@ -98,13 +101,13 @@ static void abort_transfer(as_io_op *op) {
 static void check_done(as_http *h) {
   CURLMsg *m;
   int left;
-  while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
+  while ((m = curl->multi_info_read(h->multi, &left)) != NULL) {
     transfer *t = NULL;
     if (m->msg != CURLMSG_DONE) continue;
-    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+    curl->easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
     if (t == NULL) continue;
     t->result = m->data.result;        /* m is invalid after the removal */
-    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+    curl->easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
     detach(t);
     as__io_op_finish(&t->op);
   }
@@ -129,7 +132,7 @@ static void on_poll(uv_poll_t *poll, int status, int events) {
   if (status < 0) flags = CURL_CSELECT_IN | CURL_CSELECT_OUT;
   if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
   if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
-  curl_multi_socket_action(h->multi, c->fd, flags, &running);
+  curl->multi_socket_action(h->multi, c->fd, flags, &running);
   /* Still wanted by curl but stopped by libuv after an error: watch again. */
   if (status < 0 && !uv_is_closing((uv_handle_t *)poll) && !uv_is_active((uv_handle_t *)poll))
     uv_poll_start(poll, c->events, on_poll);
@@ -144,7 +147,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
   if (what == CURL_POLL_REMOVE) {
     if (c) {
       close_sock(c);
-      curl_multi_assign(h->multi, s, NULL);
+      curl->multi_assign(h->multi, s, NULL);
     }
     return 0;
   }
@@ -160,7 +163,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     c->http = h;
     c->fd = s;
     as_list_push_back(&h->sockets, &c->node);
-    curl_multi_assign(h->multi, s, c);
+    curl->multi_assign(h->multi, s, c);
   }
   if (what & CURL_POLL_IN) events |= UV_READABLE;
   if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
@@ -172,7 +175,7 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 static void on_timer(uv_timer_t *timer) {
   as_http *h = timer->data;
   int running;
-  curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+  curl->multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0, &running);
   check_done(h);
 }
 
@@ -188,31 +191,29 @@ static const char http_key = 'H';
 
 static void close_client(as_attachment *a, lua_State *L, as_loop *loop);
 
-/* The loop's client, made on first use; NULL when it cannot be. */
-static as_http *http_of(as_loop *loop) {
-  static int curl_ready;
+/* The loop's client, made on first use; NULL when it cannot be (libcurl
+ * missing: *why says why; else out of memory). */
+static as_http *http_of(as_loop *loop, const char **why) {
   int made;
   as_http *h;
-  if (!curl_ready) {
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
-    curl_ready = 1;
-  }
+  *why = NULL;
+  if (curl == NULL && (curl = as__curl_import(why)) == NULL) return NULL;
   h = (as_http *)as__loop_attachment_make(loop, &http_key, sizeof *h, close_client, NULL, &made);
   if (h == NULL || !made) return h && h->multi ? h : NULL;
   h->loop = loop;
   as_list_init(&h->transfers);
   as_list_init(&h->sockets);
-  h->multi = curl_multi_init();
+  h->multi = curl->multi_init();
   if (h->multi == NULL) return NULL;       /* close_client sees it */
   uv_timer_init(&loop->uv, &h->timer);
   uv_unref((uv_handle_t *)&h->timer);
   h->timer.data = h;
   uv_check_init(&loop->uv, &h->keepalive);
   h->keepalive.data = h;
-  curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-  curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
-  curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
-  curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
+  curl->multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl->multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+  curl->multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
+  curl->multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
   return h;
 }
 
@@ -234,7 +235,7 @@ static void close_client(as_attachment *a, lua_State *L, as_loop *loop) {
     t->http = NULL;
     if (t->op.caller == NULL || t->op.caller->state == AS_TASK_DONE) as__io_op_finish(&t->op);
   }
-  curl_multi_cleanup(h->multi);
+  curl->multi_cleanup(h->multi);
   while ((n = as_list_first(&h->sockets)) != NULL) close_sock(as_container_of(n, sock_ctx, node));
   uv_timer_stop(&h->timer);
   uv_check_stop(&h->keepalive);
@@ -316,7 +317,7 @@ static const char *code_of(const transfer *t) {
     case CURLE_UNSUPPORTED_PROTOCOL: return "EINVAL";
     default: break;
   }
-  if (curl_easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno > 0)
+  if (curl->easy_getinfo(t->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno > 0)
     return uv_err_name((int)-os_errno);
   switch (t->result) {
     case CURLE_COULDNT_CONNECT: return "ECONNREFUSED";
@@ -339,7 +340,7 @@ static int push_response(lua_State *L, as_io_op *op) {
     return AS_IO_FAILED;
   }
   if (t->result != CURLE_OK) {
-    const char *msg = t->errbuf[0] ? t->errbuf : curl_easy_strerror(t->result);
+    const char *msg = t->errbuf[0] ? t->errbuf : curl->easy_strerror(t->result);
     if (t->result == CURLE_OPERATION_TIMEDOUT) {
       as__error_push(L, "TimeoutError", "%s: %s", t->label, msg);
     } else {
@@ -376,7 +377,7 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
     memcpy(line + n, ": ", 2);
     memcpy(line + n + 2, value, v + 1);
   }
-  grown = curl_slist_append(*list, line);
+  grown = curl->slist_append(*list, line);
   free(line);
   if (grown == NULL) return 0;
   *list = grown;
@@ -393,7 +394,7 @@ static int build_headers(transfer *t, const as_http_request *r) {
   }
   /* No "Expect: 100-continue" round trip for large bodies unless asked. */
   if (r->body && !has_expect) {
-    struct curl_slist *grown = curl_slist_append(t->headers, "Expect:");
+    struct curl_slist *grown = curl->slist_append(t->headers, "Expect:");
     if (grown == NULL) return 0;
     t->headers = grown;
   }
@@ -403,28 +404,28 @@ static int build_headers(transfer *t, const as_http_request *r) {
 static int setup(transfer *t, const as_http_request *r) {
   CURL *e = t->easy;
   if (!build_headers(t, r)) return 0;
-  curl_easy_setopt(e, CURLOPT_URL, t->url);
-  curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
-  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
-  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(e, CURLOPT_MAXREDIRS, 20L);
-  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(e, CURLOPT_HEADERDATA, t);
-  if (t->headers) curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
-  if (r->timeout_ms > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
+  curl->easy_setopt(e, CURLOPT_URL, t->url);
+  curl->easy_setopt(e, CURLOPT_PRIVATE, (char *)t);
+  curl->easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+  curl->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl->easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+  curl->easy_setopt(e, CURLOPT_MAXREDIRS, 20L);
+  curl->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl->easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl->easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+  curl->easy_setopt(e, CURLOPT_WRITEDATA, t);
+  curl->easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl->easy_setopt(e, CURLOPT_HEADERDATA, t);
+  if (t->headers) curl->easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+  if (r->timeout_ms > 0) curl->easy_setopt(e, CURLOPT_TIMEOUT_MS, r->timeout_ms);
   if (strcmp(t->method, "HEAD") == 0) {
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    curl->easy_setopt(e, CURLOPT_NOBODY, 1L);
   } else if (r->body || strcmp(t->method, "POST") == 0) {
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_size : 0));
-    if (curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, r->body ? r->body : "") != CURLE_OK) return 0;
-    if (strcmp(t->method, "POST") != 0) curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
+    curl->easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_size : 0));
+    if (curl->easy_setopt(e, CURLOPT_COPYPOSTFIELDS, r->body ? r->body : "") != CURLE_OK) return 0;
+    if (strcmp(t->method, "POST") != 0) curl->easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
   } else if (strcmp(t->method, "GET") != 0) {
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
+    curl->easy_setopt(e, CURLOPT_CUSTOMREQUEST, t->method);
   }
   return 1;
 }
@@ -441,9 +442,16 @@ static char *make_label(const char *opname, const char *method, const char *url)
 }
 
 int as__http_request(lua_State *L, as_loop *loop, as_task *task, const as_http_request *r) {
-  as_http *h = http_of(loop);
+  const char *why;
+  as_http *h = http_of(loop, &why);
   transfer *t;
-  if (h == NULL) return luaL_error(L, "%s: cannot start libcurl", r->opname);
+  if (h == NULL && why != NULL) {
+    as__error_push(L, "IOError", "%s %s: libcurl is not available (%s)", r->opname, r->url, why);
+    lua_pushliteral(L, "ENOSYS");
+    lua_setfield(L, -2, "code");
+    return lua_error(L);
+  }
+  if (h == NULL) return luaL_error(L, "not enough memory");
   t = calloc(1, sizeof *t);
   if (t == NULL) return luaL_error(L, "not enough memory");
   as_list_init(&t->node);
@@ -451,11 +459,11 @@ int as__http_request(lua_State *L, as_loop *loop, as_task *task, const as_http_r
   t->http = h;
   if ((t->url = strdup(r->url)) == NULL || (t->method = strdup(r->method)) == NULL ||
       (t->label = make_label(r->opname, r->method, r->url)) == NULL ||
-      (t->easy = curl_easy_init()) == NULL || !setup(t, r)) {
+      (t->easy = curl->easy_init()) == NULL || !setup(t, r)) {
     release(&t->op);
     return luaL_error(L, "not enough memory");
   }
-  if (curl_multi_add_handle(h->multi, t->easy) != CURLM_OK) {
+  if (curl->multi_add_handle(h->multi, t->easy) != CURLM_OK) {
     release(&t->op);
     as__error_push(L, "IOError", "%s %s: cannot start the transfer", r->opname, r->url);
     lua_pushliteral(L, "EIO");
