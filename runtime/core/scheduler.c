@@ -9,9 +9,13 @@
 #include "errors.h"
 #include "task.h"
 
-/* After this many passes over a ready queue that never empties (tasks that
- * keep yielding with sleep(0)), due timers and I/O get a turn anyway. */
-#define STARVATION_PASSES 1024
+/* A ready queue that never empties (tasks that keep waking each other) must
+ * not starve timers and I/O. After every pass that brings the count of
+ * resumes (or passes) since the last look to this many, the scheduler looks
+ * up: a due deadline fires (real time only: virtual time stands still while
+ * tasks are ready), and libuv is polled if a millisecond has passed. */
+#define LOOK_EVERY 64
+#define POLL_EVERY_NS 1000000
 
 /* ---- the scheduler step ---- */
 
@@ -46,7 +50,8 @@ static int fire_due_deadline(as_loop *loop);
  * other ready cannot keep the run alive. A pass resumes the tasks that were
  * ready when it began, in order; tasks they wake run in later passes. */
 static void run_ready(as_loop *loop, const as_task *main) {
-  unsigned passes = 0;
+  unsigned since_look = 0;
+  uint64_t polled = uv_hrtime();
   while (!as_ready_empty(&loop->ready) || has_callbacks(loop)) {
     as_list *last, *n;
     if (loop->shuffle) as_ready_shuffle_queue(loop->shuffle, &loop->ready);
@@ -60,11 +65,16 @@ static void run_ready(as_loop *loop, const as_task *main) {
         t->flags &= ~AS_TASK_IN_READY;
         as__task_step(loop, t);
         if (main != NULL && main->state == AS_TASK_DONE) return;
+        since_look++;
       } while (n != last);
     }
-    if (++passes % STARVATION_PASSES == 0) {
+    if (++since_look >= LOOK_EVERY) {
+      since_look = 0;
       if (!loop->clock.is_virtual) fire_due_deadline(loop);
-      poll_io(loop);
+      if (uv_hrtime() - polled >= POLL_EVERY_NS) {
+        poll_io(loop);
+        polled = uv_hrtime();
+      }
     }
   }
 }

@@ -309,3 +309,28 @@ print(err.name)
     assert.equal("woke\t500.0\nDeadlockError\n", r.stdout)
   end)
 end)
+
+describe("a ready queue that never empties (real time)", function()
+  -- 2,000 tasks that keep yielding make every pass over the ready queue take
+  -- far more than 50 microseconds, so a 10 ms sleep is due after a few dozen
+  -- passes: the scheduler must look at the clock between passes, not only
+  -- when the queue runs dry (it never does here) or after a fixed, large count.
+  it("does not keep a due timer from firing", function()
+    local r = support.run({script = [[
+local passes, stop = 0, false
+for i = 1, 2000 do
+  asched.spawn(function()
+    while not stop do
+      if i == 1 then passes = passes + 1 end
+      asched.sleep(0)
+    end
+  end)
+end
+asched.sleep(0.01)
+stop = true
+print(passes < 500 and "fired in time" or ("fired after " .. passes .. " passes"))
+]]})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("fired in time\n", r.stdout)
+  end)
+end)
