@@ -1,13 +1,18 @@
-/* floor.c -- the floor for W1 (bench/run compares asched with it): one Lua
- * coroutine per task, parked in a bare binary heap (an array) and resumed at
- * its deadline. No scheduler: no ready queue, tasks, cancellation, awaiting,
- * error handling or I/O. Usage: floor [N]; prints result=<sum of 1..N>. */
+/* floor.c -- the floors bench/run compares asched with: what W1 and W2 cost
+ * with nothing but Lua coroutines.
+ *   floor w1_sleepers [N]: one coroutine per task, parked in a bare binary
+ *     heap (an array) and resumed at its deadline. No scheduler: no ready
+ *     queue, tasks, cancellation, awaiting, error handling or I/O.
+ *   floor w2_spawn_yield [N]: N coroutines created and resumed to their
+ *     yield, then each resumed again to its end (create/resume/finish).
+ * Prints result=<sum of 1..N>, as the workloads do. */
 #define _POSIX_C_SOURCE 200809L
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 typedef struct parked {
@@ -59,22 +64,24 @@ static int park(lua_State *L) {
   return lua_yield(L, 1);
 }
 
-static const char task_code[] =
+static const char sleeper_code[] =
   "local i = ...\n"
   "park(((i % 1000) / 1000) * 0.5)\n"
   "return i\n";
 
-int main(int argc, char **argv) {
-  long n = argc > 1 ? atol(argv[1]) : 1000000, i;
+static const char yielder_code[] =
+  "local i = ...\n"
+  "park(0)\n"
+  "return i\n";
+
+/* W1: every coroutine parked until its deadline, resumed in deadline order. */
+static long long sleepers(lua_State *L, long n) {
   uint64_t seq = 0;
   long long sum = 0;
+  long i;
   int nres;
-  lua_State *L = luaL_newstate();
-  luaL_openlibs(L);
-  lua_register(L, "park", park);
-  if (luaL_loadstring(L, task_code) != LUA_OK) return 1;   /* the task function, at index 1 */
   heap = malloc(sizeof *heap * (size_t)n);
-  if (heap == NULL) return 1;
+  if (heap == NULL) return -1;
   for (i = 1; i <= n; i++) {
     parked p;
     p.co = lua_newthread(L);
@@ -99,8 +106,50 @@ int main(int argc, char **argv) {
     sum += lua_tointeger(p.co, -1);
     luaL_unref(L, LUA_REGISTRYINDEX, p.ref);
   }
-  printf("result=%lld\n", sum);
   free(heap);
+  return sum;
+}
+
+/* W2: every coroutine created and run to its yield, then each finished. */
+static long long yielders(lua_State *L, long n) {
+  long long sum = 0;
+  long i;
+  int nres;
+  int *refs = malloc(sizeof *refs * (size_t)n);
+  if (refs == NULL) return -1;
+  for (i = 0; i < n; i++) {
+    lua_State *co = lua_newthread(L);
+    refs[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, 1);
+    lua_pushinteger(L, i + 1);
+    lua_xmove(L, co, 2);
+    lua_resume(co, L, 1, &nres);
+    lua_pop(co, nres);
+  }
+  for (i = 0; i < n; i++) {
+    lua_State *co;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, refs[i]);
+    co = lua_tothread(L, -1);
+    lua_resume(co, L, 0, &nres);
+    sum += lua_tointeger(co, -1);
+    lua_pop(L, 1);
+    luaL_unref(L, LUA_REGISTRYINDEX, refs[i]);
+  }
+  free(refs);
+  return sum;
+}
+
+int main(int argc, char **argv) {
+  int w2 = argc > 1 && strcmp(argv[1], "w2_spawn_yield") == 0;
+  long n = argc > 2 ? atol(argv[2]) : 1000000;
+  long long sum;
+  lua_State *L = luaL_newstate();
+  luaL_openlibs(L);
+  lua_register(L, "park", park);
+  if (luaL_loadstring(L, w2 ? yielder_code : sleeper_code) != LUA_OK) return 1;   /* the task function, at 1 */
+  sum = w2 ? yielders(L, n) : sleepers(L, n);
+  if (sum < 0) return 1;
+  printf("result=%lld\n", sum);
   lua_close(L);
   return 0;
 }
