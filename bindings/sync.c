@@ -12,6 +12,8 @@
 #define LOCK "asched.Lock"
 #define EVENT "asched.Event"
 #define CONDITION "asched.Condition"
+/* Closes `with`'s slot: one per semaphore or lock, made by its first with. */
+#define WITH_CLOSER "asched.WithCloser"
 
 static uint32_t running_task_id(lua_State *L) {
   as_loop *loop = as__loop(L);
@@ -21,7 +23,7 @@ static uint32_t running_task_id(lua_State *L) {
 /* ---- semaphore, bounded semaphore, lock ---- */
 
 static int new_permits(lua_State *L, lua_Integer n, as_permits_kind kind, const char *metatable) {
-  as_permits *p = lua_newuserdatauv(L, sizeof *p, 0);
+  as_permits *p = lua_newuserdatauv(L, sizeof *p, 1); /* its WITH_CLOSER, once made */
   as__permits_init(p, kind, n);
   luaL_setmetatable(L, metatable);
   return 1;
@@ -49,20 +51,20 @@ static int release_checked(lua_State *L, as_permits *p, uint32_t holder) {
 }
 
 /* In a continuation after waiting on the permits at index 1: takes the
- * granted permit (or raises) and pushes its guard. */
-static void take_granted(lua_State *L, as_loop *loop) {
+ * granted permit (or raises). Returns the task that holds it now. */
+static as_task *take_granted(lua_State *L, as_loop *loop) {
   as_permits *p = lua_touserdata(L, 1);
   as_task *t = loop->current;
   as__waitq_resume(L, loop, &p->waiters, t, 1);
   lua_pop(L, 1);
   as__permits_granted(p, t->id);
-  as__permits_push_guard(L, 1, t->id);
+  return t;
 }
 
 static int acquire_resumed(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
   (void)ctx;
-  take_granted(L, as__loop(L));
+  as__permits_push_guard(L, 1, take_granted(L, as__loop(L))->id);
   return 1;
 }
 
@@ -94,8 +96,28 @@ static int permits_tostring(lua_State *L) {
   return 1;
 }
 
-/* with(fn, ...): [self fn args...] -> [self guard fn args...], the guard a
- * to-be-closed slot: the permit is released however fn ends. */
+/* with(fn, ...): [self fn args...] -> [self closer fn args...], the closer a
+ * to-be-closed slot: the permit is released however fn ends. A guard would
+ * do, but costs an allocation per call; the closer is made once per
+ * semaphore (its user value) and releases for the task running its close --
+ * the holder, as the slot closes in the task's own coroutine. */
+static void push_closer(lua_State *L) {
+  if (lua_getiuservalue(L, 1, 1) != LUA_TNIL) return;
+  lua_pop(L, 1);
+  lua_newuserdatauv(L, 0, 1);
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 1);
+  luaL_setmetatable(L, WITH_CLOSER);
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 1, 1);
+}
+
+static int closer_close(lua_State *L) {
+  as__check_self(L, 1);
+  lua_getiuservalue(L, 1, 1);
+  return release_checked(L, lua_touserdata(L, -1), running_task_id(L));
+}
+
 static int with_done(lua_State *L, int status, lua_KContext ctx) {
   (void)status;
   (void)ctx;
@@ -104,7 +126,7 @@ static int with_done(lua_State *L, int status, lua_KContext ctx) {
 }
 
 static int with_call(lua_State *L) {
-  lua_insert(L, 2);                        /* the guard */
+  lua_insert(L, 2);                        /* the closer */
   lua_toclose(L, 2);
   lua_callk(L, lua_gettop(L) - 3, LUA_MULTRET, 0, with_done);
   return with_done(L, LUA_OK, 0);
@@ -123,10 +145,8 @@ static int permits_with(lua_State *L) {
   as_task *t;
   as__check_callable(L, 2);
   t = as__current_task(L);
-  if (as__permits_try_acquire(p, t->id)) {
-    as__permits_push_guard(L, 1, t->id);
-    return with_call(L);
-  }
+  push_closer(L);                          /* made before a permit is taken */
+  if (as__permits_try_acquire(p, t->id)) return with_call(L);
   return as__waitq_wait(L, as__loop(L), &p->waiters, t, with_resumed, 0);
 }
 
@@ -355,6 +375,7 @@ void as__open_sync(lua_State *L) {
   static const luaL_Reg permits_meta[] = {{"__tostring", permits_tostring}, {NULL, NULL}};
   static const luaL_Reg guard_methods[] = {{"release", guard_release}, {NULL, NULL}};
   static const luaL_Reg guard_meta[] = {{"__close", guard_release}, {NULL, NULL}};
+  static const luaL_Reg closer_meta[] = {{"__close", closer_close}, {NULL, NULL}};
   static const luaL_Reg event_methods[] = {
     {"set", event_set}, {"clear", event_clear}, {"is_set", event_is_set}, {"wait", event_wait}, {NULL, NULL}
   };
@@ -371,6 +392,7 @@ void as__open_sync(lua_State *L) {
   as__register_type(L, BOUNDED, permits_methods, permits_meta);
   as__register_type(L, LOCK, permits_methods, permits_meta);
   as__register_type(L, AS_GUARD_METATABLE, guard_methods, guard_meta);
+  as__register_type(L, WITH_CLOSER, NULL, closer_meta);
   as__register_type(L, EVENT, event_methods, NULL);
   as__register_type(L, CONDITION, condition_methods, NULL);
   as__register(L, functions);

@@ -1,0 +1,77 @@
+/* test_hot_path_allocations.c -- the hot paths of the primitives allocate
+ * nothing once warm: awaiting a done task, reading a task's state, a queue
+ * put/get that finds no waiter, an uncontended `with` on a semaphore or lock;
+ * an uncontended acquire allocates exactly its guard (the API's: a guard
+ * releases once, so each acquire needs its own). */
+#include "counting.h"
+#include "test.h"
+
+/* Runs `body` 1000 times inside a task after 10 warm-up rounds, with the
+ * collector stopped, after `setup`; returns the allocations of the 1000. */
+static long count_loop(const char *setup, const char *body) {
+  char chunk[2048];
+  snprintf(chunk, sizeof chunk,
+           "collectgarbage('stop')\n"
+           "return asched.run({virtual_time = true}, function()\n"
+           "  %s\n"
+           "  local function body() %s end\n"
+           "  for _ = 1, 10 do body() end\n"
+           "  local before = allocations()\n"
+           "  for _ = 1, 1000 do body() end\n"
+           "  return allocations() - before\n"
+           "end)", setup, body);
+  return run_counting(chunk);
+}
+
+static void awaiting_a_done_task_allocates_nothing(void) {
+  long n = count_loop("local t = asched.spawn(function() return 1, 2 end); asched.sleep(0)",
+                      "t:await()");
+  printf("  await: %ld\n", n);
+  CHECK(n == 0);
+}
+
+static void reading_a_tasks_state_allocates_nothing(void) {
+  long n = count_loop("local t = asched.spawn(function() return 1 end); asched.sleep(0)",
+                      "local _ = t:done(), t:cancelled(), t:result(), t:exception()");
+  printf("  state: %ld\n", n);
+  CHECK(n == 0);
+}
+
+static void a_queue_put_get_without_waiter_allocates_nothing(void) {
+  long n = count_loop("local q = asched.queue(4)", "q:put(1); q:put(2); q:get(); q:get()");
+  printf("  queue: %ld\n", n);
+  CHECK(n == 0);
+  n = count_loop("local q = asched.queue()", "q:put_nowait(1); q:get_nowait()");
+  printf("  queue nowait: %ld\n", n);
+  CHECK(n == 0);
+}
+
+static void uncontended_with_allocates_nothing(void) {
+  long n = count_loop("local s = asched.semaphore(2); local function f() end", "s:with(f)");
+  printf("  sem with: %ld\n", n);
+  CHECK(n == 0);
+  n = count_loop("local l = asched.lock(); local function f() end", "l:with(f)");
+  printf("  lock with: %ld\n", n);
+  CHECK(n == 0);
+}
+
+static void uncontended_acquire_allocates_only_its_guard(void) {
+  long n = count_loop("local s = asched.semaphore(2)", "local g <close> = s:acquire()");
+  printf("  sem acquire: %ld\n", n);
+  CHECK(n == 1000);
+  n = count_loop("local l = asched.lock()", "l:acquire(); l:release()");
+  printf("  lock acquire: %ld\n", n);
+  CHECK(n == 1000);
+}
+
+int main(void) {
+  static const test_case tests[] = {
+    {"awaiting_a_done_task_allocates_nothing", awaiting_a_done_task_allocates_nothing},
+    {"reading_a_tasks_state_allocates_nothing", reading_a_tasks_state_allocates_nothing},
+    {"a_queue_put_get_without_waiter_allocates_nothing", a_queue_put_get_without_waiter_allocates_nothing},
+    {"uncontended_with_allocates_nothing", uncontended_with_allocates_nothing},
+    {"uncontended_acquire_allocates_only_its_guard", uncontended_acquire_allocates_only_its_guard},
+    {NULL, NULL}
+  };
+  return run_tests(tests);
+}
