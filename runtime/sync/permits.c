@@ -16,10 +16,12 @@ static void holders_add(as_holders *h, uint32_t id) {
  * holds none returns someone else's: the oldest holder's is dropped. */
 static void holders_remove(as_holders *h, uint32_t id) {
   int i;
-  for (i = 0; i < h->named; i++) {
+  /* From the newest: a permit is most often released by its latest taker,
+   * and then nothing moves. */
+  for (i = h->named - 1; i >= 0; i--) {
     if (h->ids[i] == id) break;
   }
-  if (i == h->named) {
+  if (i < 0) {
     if (h->unnamed > 0) {
       h->unnamed--;
       return;
