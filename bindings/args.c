@@ -112,9 +112,9 @@ void as__check_callable(lua_State *L, int arg) {
 void *as__check_self(lua_State *L, int arg) {
   void *p = lua_touserdata(L, arg);
   if (p != NULL && lua_getmetatable(L, arg)) {
-    int same = lua_rawequal(L, -1, AS_TYPE_UPVALUE);
+    const void *mt = lua_topointer(L, -1);
     lua_pop(L, 1);
-    if (same) return p;
+    if (mt == lua_touserdata(L, AS_TYPE_ADDRESS_UPVALUE)) return p;
   }
   {
     /* Named before anything is pushed: a missing self stays "no value". */
@@ -125,17 +125,16 @@ void *as__check_self(lua_State *L, int arg) {
   return NULL;
 }
 
-/* registry[&task_metatable] = the Task metatable (task.c keeps it there):
- * comparing with it interns no string, where luaL_testudata does. */
-const char as__task_metatable_key = 'T';
-
+/* The box (upvalue 1 of every registered function) keeps the address of the
+ * Task metatable: one comparison, no lookup in the registry (a light-userdata
+ * key there costs ~150 instructions a call, a name ~75). */
 as_task *as__to_task(lua_State *L, int arg) {
-  int same;
+  const as_box *box = lua_touserdata(L, AS_BOX_UPVALUE);
+  const void *mt;
   if (lua_type(L, arg) != LUA_TUSERDATA || !lua_getmetatable(L, arg)) return NULL;
-  lua_rawgetp(L, LUA_REGISTRYINDEX, &as__task_metatable_key);
-  same = lua_rawequal(L, -1, -2);
-  lua_pop(L, 2);
-  return same ? lua_touserdata(L, arg) : NULL;
+  mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
+  return mt == box->task_metatable ? lua_touserdata(L, arg) : NULL;
 }
 
 as_task *as__check_task(lua_State *L, int arg) {

@@ -20,9 +20,11 @@
 
 /* Every function the module registers is a closure with these upvalues:
  * 1 the state's box (loop.h), 2 its public name ("gather", "read_file"),
- * and for the methods of a type 3 the type's metatable. */
+ * and for the methods of a type 3 the type's metatable and 4 its address (a
+ * light userdata: `self` is checked by comparing two pointers). */
 #define AS_NAME_UPVALUE lua_upvalueindex(2)
 #define AS_TYPE_UPVALUE lua_upvalueindex(3)
+#define AS_TYPE_ADDRESS_UPVALUE lua_upvalueindex(4)
 
 /* Adds each of `functions` to the table on top. */
 void as__register(lua_State *L, const luaL_Reg *functions);
@@ -33,7 +35,7 @@ void as__push_function(lua_State *L, const char *name, lua_CFunction fn);
 /* Creates the metatable `name` (once per state): `methods` (or NULL) in a
  * table that is its __index -- or, when `metamethods` has its own __index,
  * its field "__methods" -- and `metamethods` (__gc, __close, __tostring, ...)
- * on it. Every one of them has the type's metatable as upvalue 3. Pushes
+ * on it. Every one of them has the type's metatable as upvalues 3 and 4. Pushes
  * nothing. */
 void as__register_type(lua_State *L, const char *name, const luaL_Reg *methods,
                        const luaL_Reg *metamethods);
@@ -81,14 +83,11 @@ int as__is_callable(lua_State *L, int idx);
 void as__check_callable(lua_State *L, int arg);
 
 /* The userdata at `arg` whose metatable is the running method's type
- * (upvalue 3): no registry lookup. */
+ * (upvalue 4): no registry lookup. */
 void *as__check_self(lua_State *L, int arg);
 
 /* The Task at `arg`, or NULL if the value is not one. */
 as_task *as__to_task(lua_State *L, int arg);
-
-/* The registry key of the Task metatable, for as__to_task. */
-extern const char as__task_metatable_key;
 
 /* The Task at `arg`, or an argument error. */
 as_task *as__check_task(lua_State *L, int arg);

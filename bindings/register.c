@@ -7,12 +7,15 @@
 #include <string.h>
 
 /* Pushes `fn` as a closure with upvalues (box, name) and, when `type` is
- * not 0, the table at `type` as upvalue 3. */
+ * not 0, the table at `type` as upvalue 3 and its address as upvalue 4. */
 static void push_function(lua_State *L, const char *name, lua_CFunction fn, int type) {
   as__push_box(L);
   lua_pushstring(L, name);
-  if (type) lua_pushvalue(L, type);
-  lua_pushcclosure(L, fn, type ? 3 : 2);
+  if (type) {
+    lua_pushvalue(L, type);
+    lua_pushlightuserdata(L, (void *)lua_topointer(L, type));
+  }
+  lua_pushcclosure(L, fn, type ? 4 : 2);
 }
 
 void as__push_function(lua_State *L, const char *name, lua_CFunction fn) {

@@ -191,6 +191,7 @@ void as__open_task(lua_State *L) {
   static const luaL_Reg functions[] = {{"await", task_await}, {NULL, NULL}};
   as__register_type(L, AS_TASK_METATABLE, methods, metamethods);
   luaL_getmetatable(L, AS_TASK_METATABLE);
-  lua_rawsetp(L, LUA_REGISTRYINDEX, &as__task_metatable_key);
+  as__box(L)->task_metatable = lua_topointer(L, -1);
+  lua_pop(L, 1);
   as__register(L, functions);
 }

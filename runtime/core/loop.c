@@ -12,7 +12,7 @@ static const char box_key = 'B'; /* registry[&box_key] = this state's as_box */
 void as__push_box(lua_State *L) {
   if (lua_rawgetp(L, LUA_REGISTRYINDEX, &box_key) != LUA_TNIL) return;
   lua_pop(L, 1);
-  *(as_box *)lua_newuserdatauv(L, sizeof(as_box), 0) = (as_box){.loop = NULL, .debug = 0};
+  *(as_box *)lua_newuserdatauv(L, sizeof(as_box), 0) = (as_box){.loop = NULL, .debug = 0, .task_metatable = NULL};
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, &box_key);
 }

@@ -115,6 +115,8 @@ struct as_loop {
 typedef struct as_box {
   as_loop *loop;
   int debug;              /* asched.debug(on): for this run and later ones */
+  const void *task_metatable; /* the Task metatable (anchored in the registry by
+                                 name), for telling a Task by one comparison */
 } as_box;
 
 #define AS_BOX_UPVALUE lua_upvalueindex(1)
