@@ -96,10 +96,14 @@ as_task *as__check_task(lua_State *L, int arg);
  * a task" when there is none. The name is looked up only then. */
 as_task *as__not_in_task(lua_State *L);
 
-static inline as_task *as__current_task(lua_State *L) {
-  as_task *t = as__task_running_in(as__loop(L), L);
+/* The running task of `loop` (the box's, which a caller that needs the loop
+ * anyway has already read: as__current_task reads it again), or that error. */
+static inline as_task *as__current_task_in(lua_State *L, as_loop *loop) {
+  as_task *t = as__task_running_in(loop, L);
   return t ? t : as__not_in_task(L);
 }
+
+static inline as_task *as__current_task(lua_State *L) { return as__current_task_in(L, as__loop(L)); }
 
 /* The running loop, for a function that needs one without suspending:
  * "asched.<name>: no running loop" when there is none. */

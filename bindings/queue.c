@@ -67,7 +67,7 @@ static int queue_put(lua_State *L) {
   as_loop *loop = as__loop(L);
   as_task *t;
   priority_arg(L, q);
-  t = as__current_task(L);
+  t = as__current_task_in(L, loop);
   lua_settop(L, q->kind == AS_QUEUE_PRIORITY ? 3 : 2);
   if (q->shut) return raise_shut_down(L);
   if (!as__queue_can_put(q)) return as__waitq_wait(L, loop, &q->putters, t, put_resumed, 0);
@@ -99,8 +99,8 @@ static int get_resumed(lua_State *L, int status, lua_KContext ctx) {
 /* get() -> the next item (and its priority); suspends while there is none. */
 static int queue_get(lua_State *L) {
   as_queue *q = as__check_self(L, 1);
-  as_task *t = as__current_task(L);
   as_loop *loop = as__loop(L);
+  as_task *t = as__current_task_in(L, loop);
   lua_settop(L, 1);
   if (as__queue_available(q) > 0) return as__queue_take(L, loop, q, 1);
   if (q->shut) return raise_shut_down(L);

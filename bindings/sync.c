@@ -71,13 +71,14 @@ static int acquire_resumed(lua_State *L, int status, lua_KContext ctx) {
 /* acquire() -> guard. Suspends until a permit is free and nobody is ahead. */
 static int permits_acquire(lua_State *L) {
   as_permits *p = as__check_self(L, 1);
-  as_task *t = as__current_task(L);
+  as_loop *loop = as__loop(L);
+  as_task *t = as__current_task_in(L, loop);
   lua_settop(L, 1);
   if (as__permits_try_acquire(p, t->id)) {
     as__permits_push_guard(L, 1, t->id);
     return 1;
   }
-  return as__waitq_wait(L, as__loop(L), &p->waiters, t, acquire_resumed, 0);
+  return as__waitq_wait(L, loop, &p->waiters, t, acquire_resumed, 0);
 }
 
 static int permits_release(lua_State *L) {

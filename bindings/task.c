@@ -31,9 +31,10 @@ int as__await(lua_State *L, as_loop *loop, as_task *self) {
 
 /* task:await() / asched.await(task) -> the task's results. Suspends. */
 static int task_await(lua_State *L) {
+  as_loop *loop = as__loop(L);
   as__check_task(L, 1);
   lua_settop(L, 1);
-  return as__await(L, as__loop(L), as__current_task(L));
+  return as__await(L, loop, as__current_task_in(L, loop));
 }
 
 /* ---- state ---- */

@@ -12,7 +12,7 @@ static int sleep_resumed(lua_State *L, int status, lua_KContext ctx) {
 static int l_sleep(lua_State *L) {
   lua_Number seconds = as__check_seconds(L, 1, 0, NULL);
   as_loop *loop = as__loop(L);
-  as_task *t = as__current_task(L);
+  as_task *t = as__current_task_in(L, loop);
   lua_settop(L, 2);
   if (seconds <= 0) return as__task_yield(L, loop, t, sleep_resumed, (lua_KContext)t);
   return as__task_sleep(L, loop, t, as_clock_duration(seconds), sleep_resumed, (lua_KContext)t);
