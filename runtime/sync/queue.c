@@ -130,6 +130,7 @@ void as__queue_init(as_queue *q, as_queue_kind kind, lua_Integer maxsize) {
   q->handed = NULL;
   q->head = 1;
   q->tail = 0;
+  q->ring = 0;
   q->heap = NULL;
   q->heap_count = q->heap_capacity = 0;
   q->next_seq = 1;
@@ -167,6 +168,31 @@ static int store_by_priority(lua_State *L, as_queue *q, int self, int priority) 
   return 0;
 }
 
+/* Where item `i` (head..tail) is in the items table. A FIFO queue that never
+ * empties would otherwise put its items at ever-growing keys, which leave
+ * the table's array part for its hash part; a LIFO queue's stay at 1..n. */
+static lua_Integer slot_of(const as_queue *q, lua_Integer i) {
+  return q->kind == AS_QUEUE_FIFO ? ((i - 1) & (q->ring - 1)) + 1 : i;
+}
+
+/* A FIFO queue's table is full: moves its items to a new table with twice
+ * the slots (4 the first time), each to its slot there. Returns 0, or -1
+ * past 2^30 slots. */
+static int grow_ring(lua_State *L, as_queue *q, int self) {
+  lua_Integer i, old = q->ring, ring = old ? 2 * old : 4;
+  if (ring > (lua_Integer)1 << 30) return -1;
+  lua_getiuservalue(L, self, AS_QUEUE_ITEMS);
+  lua_createtable(L, (int)ring, 0);                 /* [old new] */
+  q->ring = ring;
+  for (i = q->head; i <= q->tail; i++) {
+    lua_rawgeti(L, -2, ((i - 1) & (old - 1)) + 1);
+    lua_rawseti(L, -2, slot_of(q, i));
+  }
+  lua_setiuservalue(L, self, AS_QUEUE_ITEMS);
+  lua_pop(L, 1);
+  return 0;
+}
+
 /* Stores the value on top (popped); returns 0 or -1 (out of memory). */
 static int store(lua_State *L, as_queue *q, int self, int priority) {
   if (q->kind == AS_QUEUE_PRIORITY) return store_by_priority(L, q, self, priority);
@@ -174,9 +200,13 @@ static int store(lua_State *L, as_queue *q, int self, int priority) {
     store_front(L, q, self);               /* alone: the front item */
     return 0;
   }
+  if (q->kind == AS_QUEUE_FIFO && q->tail - q->head + 1 >= q->ring && grow_ring(L, q, self) != 0) {
+    lua_pop(L, 1);
+    return -1;
+  }
   lua_getiuservalue(L, self, AS_QUEUE_ITEMS);     /* [value items] */
   lua_insert(L, -2);
-  lua_rawseti(L, -2, ++q->tail);
+  lua_rawseti(L, -2, slot_of(q, ++q->tail));
   lua_pop(L, 1);
   return 0;
 }
@@ -215,13 +245,12 @@ static void take_lowest(lua_State *L, as_queue *q) {
 
 /* Pushes the oldest (FIFO) or newest (LIFO) item, above the items table. */
 static void take_end(lua_State *L, as_queue *q) {
-  lua_Integer at = q->kind == AS_QUEUE_FIFO ? q->head++ : q->tail--;
+  lua_Integer at = slot_of(q, q->kind == AS_QUEUE_FIFO ? q->head++ : q->tail--);
   lua_rawgeti(L, -1, at);
   lua_pushnil(L);
   lua_rawseti(L, -3, at);
   if (q->head > q->tail) {
-    /* Empty: start again at 1, so a queue that keeps emptying keeps its
-     * items in the table's array part instead of ever-growing keys. */
+    /* Empty: start again at 1 (a LIFO queue's keys stay 1..n). */
     q->head = 1;
     q->tail = 0;
   }
@@ -303,6 +332,7 @@ void as__queue_shutdown(lua_State *L, as_loop *loop, as_queue *q, int self, int 
     lua_Integer dropped = as__queue_size(q);
     lua_newtable(L);                       /* a fresh items table drops them all */
     lua_setiuservalue(L, self, AS_QUEUE_ITEMS);
+    q->ring = 0;
     lua_pushnil(L);
     lua_setiuservalue(L, self, AS_QUEUE_FRONT);
     q->front = AS_QUEUE_FRONT_NONE;        /* a getter holding it raises instead */

@@ -48,6 +48,8 @@ typedef struct as_queue {
   as_queue_front front;      /* FIFO, LIFO: where the front item is */
   as_task *handed;           /* the getter holding it, when handed */
   lua_Integer head, tail;    /* FIFO, LIFO: size = (front != none) + tail - head + 1 */
+  lua_Integer ring;          /* FIFO: the items table's slots, a power of two (0: none
+                                yet); item i is at slot ((i - 1) & (ring - 1)) + 1 */
   as_queue_entry *heap;      /* priority: a binary heap of heap_count entries */
   size_t heap_count, heap_capacity;
   uint64_t next_seq;

@@ -46,6 +46,17 @@ static void a_queue_put_get_without_waiter_allocates_nothing(void) {
   CHECK(n == 0);
 }
 
+/* A FIFO queue that never empties keeps its items at the same few keys (a
+ * ring), not at ever-growing ones that rehash the table as they go. */
+static void a_queue_that_never_empties_allocates_nothing(void) {
+  long n = count_loop("local q = asched.queue(); q:put(0)", "q:put(1); q:get()");
+  printf("  queue holding 1: %ld\n", n);
+  CHECK(n == 0);
+  n = count_loop("local q = asched.queue(); for i = 1, 50 do q:put(i) end", "q:put(1); q:get()");
+  printf("  queue holding 50: %ld\n", n);
+  CHECK(n == 0);
+}
+
 static void uncontended_with_allocates_nothing(void) {
   long n = count_loop("local s = asched.semaphore(2); local function f() end", "s:with(f)");
   printf("  sem with: %ld\n", n);
@@ -69,6 +80,7 @@ int main(void) {
     {"awaiting_a_done_task_allocates_nothing", awaiting_a_done_task_allocates_nothing},
     {"reading_a_tasks_state_allocates_nothing", reading_a_tasks_state_allocates_nothing},
     {"a_queue_put_get_without_waiter_allocates_nothing", a_queue_put_get_without_waiter_allocates_nothing},
+    {"a_queue_that_never_empties_allocates_nothing", a_queue_that_never_empties_allocates_nothing},
     {"uncontended_with_allocates_nothing", uncontended_with_allocates_nothing},
     {"uncontended_acquire_allocates_only_its_guard", uncontended_acquire_allocates_only_its_guard},
     {NULL, NULL}

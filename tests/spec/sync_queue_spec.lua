@@ -27,6 +27,31 @@ describe("asched.queue", function()
     assert.same({1, 2, 3, 4, 5}, got)
   end)
 
+  it("keeps FIFO order while it never empties, wraps around and grows", function()
+    -- Items live in a ring of slots that doubles when full: put and get in
+    -- uneven runs so the oldest item sits at every slot, across growths.
+    local q, put, want = asched.queue(), 0, 0
+    for round = 1, 60 do
+      for _ = 1, round % 7 + 2 do put = put + 1; q:put(put) end
+      for _ = 1, round % 5 + 1 do
+        want = want + 1
+        assert.equals(want, q:get())
+      end
+    end
+    assert.equals(put - want, q:size())
+    while not q:empty() do want = want + 1; assert.equals(want, q:get_nowait()) end
+    assert.equals(put, want)
+  end)
+
+  it("keeps nil items in order through the ring", function()
+    local q = asched.queue()
+    q:put("a")
+    for i = 1, 10 do q:put(i % 2 == 0 and i or nil) end
+    assert.equals("a", q:get())
+    for i = 1, 10 do assert.equals(i % 2 == 0 and i or nil, q:get()) end
+    assert.is_true(q:empty())
+  end)
+
   it("is unbounded when created with no maxsize or maxsize 0: put never waits", function()
     local t0 = asched.now()
     for _, q in ipairs({asched.queue(), asched.queue(0)}) do
