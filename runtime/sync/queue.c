@@ -134,6 +134,9 @@ void as__queue_init(as_queue *q, as_queue_kind kind, lua_Integer maxsize) {
   q->heap = NULL;
   q->heap_count = q->heap_capacity = 0;
   q->next_seq = 1;
+  q->free_slots = NULL;
+  q->free_count = q->free_capacity = 0;
+  q->slots = 0;
   q->reserved = q->promised = q->unfinished = 0;
   q->shut = 0;
 }
@@ -142,27 +145,37 @@ void as__queue_free(as_queue *q) {
   free(q->heap);
   q->heap = NULL;
   q->heap_count = q->heap_capacity = 0;
+  free(q->free_slots);
+  q->free_slots = NULL;
+  q->free_count = q->free_capacity = 0;
 }
 
 /* A priority queue stores the value on top (popped) with the number at
  * `priority` in a new heap entry; returns 0 or -1 (out of memory). */
 static int store_by_priority(lua_State *L, as_queue *q, int self, int priority) {
   as_queue_entry *e = as_vec_grow(q->heap, &q->heap_capacity, q->heap_count + 1, sizeof *e);
-  if (e == NULL) {
+  uint32_t *free_slots = as_vec_grow(q->free_slots, &q->free_capacity, q->slots + 1, sizeof *free_slots);
+  if (e == NULL || free_slots == NULL || q->slots == UINT32_MAX / 2) {
+    if (e != NULL) q->heap = e;
+    if (free_slots != NULL) q->free_slots = free_slots;
     lua_pop(L, 1);
     return -1;
   }
   q->heap = e;
+  q->free_slots = free_slots;              /* room for every slot: taking never fails */
   e = &q->heap[q->heap_count];
   e->is_integer = lua_isinteger(L, priority);
   if (e->is_integer) e->priority.i = lua_tointeger(L, priority);
   else e->priority.f = lua_tonumber(L, priority);
   e->seq = q->next_seq++;
+  /* A taken entry's slot first: the keys stay 2..2*slots+1, in the table's
+   * array part, however long the queue is used. */
+  e->slot = q->free_count > 0 ? q->free_slots[--q->free_count] : ++q->slots;
   lua_getiuservalue(L, self, AS_QUEUE_ITEMS);     /* [value items] */
   lua_insert(L, -2);
-  lua_rawseti(L, -2, (lua_Integer)(2 * e->seq));
+  lua_rawseti(L, -2, 2 * (lua_Integer)e->slot);
   lua_pushvalue(L, priority);
-  lua_rawseti(L, -2, (lua_Integer)(2 * e->seq + 1));
+  lua_rawseti(L, -2, 2 * (lua_Integer)e->slot + 1);
   lua_pop(L, 1);
   sift_up(q->heap, q->heap_count++);
   return 0;
@@ -232,7 +245,8 @@ int as__queue_put(lua_State *L, as_loop *loop, as_queue *q, int self, int priori
 /* Pushes the lowest entry's value and priority, with the items table at
  * `items` below them; forgets the entry. */
 static void take_lowest(lua_State *L, as_queue *q) {
-  lua_Integer at = (lua_Integer)(2 * q->heap[0].seq);
+  lua_Integer at = 2 * (lua_Integer)q->heap[0].slot;
+  q->free_slots[q->free_count++] = q->heap[0].slot;
   q->heap[0] = q->heap[--q->heap_count];
   sift_down(q->heap, q->heap_count, 0);
   lua_rawgeti(L, -1, at);                  /* the value */
@@ -340,6 +354,8 @@ void as__queue_shutdown(lua_State *L, as_loop *loop, as_queue *q, int self, int 
     q->head = 1;
     q->tail = 0;
     q->heap_count = 0;
+    q->free_count = 0;
+    q->slots = 0;
     q->promised = 0;
     q->unfinished = q->unfinished > dropped ? q->unfinished - dropped : 0;
     if (q->unfinished == 0) as__waitq_grant_all(L, loop, &q->joiners);

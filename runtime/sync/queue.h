@@ -16,19 +16,21 @@
 
 typedef enum { AS_QUEUE_FIFO, AS_QUEUE_LIFO, AS_QUEUE_PRIORITY } as_queue_kind;
 
-/* A priority queue's entry: its value is items[seq]. */
+/* A priority queue's entry: its value is items[2*slot], its priority as
+ * given items[2*slot+1]. */
 typedef struct as_queue_entry {
   union {
     lua_Integer i;
     lua_Number f;
   } priority;            /* ordered as Lua's < orders numbers, exactly */
   int is_integer;
+  uint32_t slot;         /* where it is in the items table; reused once taken */
   uint64_t seq;          /* put order: equal priorities come out in it */
 } as_queue_entry;
 
 /* The Queue userdata's user values: the table of items (FIFO and LIFO: at
- * head..tail, so nil is an item; priority: the value at 2*seq and the
- * priority as given at 2*seq+1), and the front item of a FIFO or LIFO queue.
+ * head..tail, so nil is an item; priority: the value at 2*slot and the
+ * priority as given at 2*slot+1), and the front item of a FIFO or LIFO queue.
  * An item put in an empty queue is its front item, kept outside the table:
  * in the slot, or, when getters wait, in the hands of the oldest (granted to
  * it; it takes it back out of them when it runs, or, cancelled, puts it back
@@ -53,6 +55,9 @@ typedef struct as_queue {
   as_queue_entry *heap;      /* priority: a binary heap of heap_count entries */
   size_t heap_count, heap_capacity;
   uint64_t next_seq;
+  uint32_t *free_slots;      /* priority: slots of taken entries, for the next puts */
+  size_t free_count, free_capacity;
+  uint32_t slots;            /* priority: slots ever used, 1..slots */
   lua_Integer reserved;      /* free slots already handed to waiting putters */
   lua_Integer promised;      /* items already promised to woken getters */
   lua_Integer unfinished;    /* items put and not yet marked done */

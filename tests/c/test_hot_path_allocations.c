@@ -46,14 +46,20 @@ static void a_queue_put_get_without_waiter_allocates_nothing(void) {
   CHECK(n == 0);
 }
 
-/* A FIFO queue that never empties keeps its items at the same few keys (a
- * ring), not at ever-growing ones that rehash the table as they go. */
+/* A queue that never empties keeps its items at the same few keys (a FIFO
+ * queue's ring, a priority queue's reused slots), not at ever-growing ones
+ * that rehash the table as they go. */
 static void a_queue_that_never_empties_allocates_nothing(void) {
   long n = count_loop("local q = asched.queue(); q:put(0)", "q:put(1); q:get()");
   printf("  queue holding 1: %ld\n", n);
   CHECK(n == 0);
   n = count_loop("local q = asched.queue(); for i = 1, 50 do q:put(i) end", "q:put(1); q:get()");
   printf("  queue holding 50: %ld\n", n);
+  CHECK(n == 0);
+  /* A priority queue reuses the slots of taken items. */
+  n = count_loop("local q = asched.priority_queue(); for i = 1, 50 do q:put(i, i) end",
+                 "q:put(0, 'x'); q:get()");
+  printf("  priority queue holding 50: %ld\n", n);
   CHECK(n == 0);
 }
 
