@@ -23,62 +23,46 @@ static long count_loop(const char *setup, const char *body) {
   return run_counting(chunk);
 }
 
+/* Checks that 1000 rounds of `body` after `setup` allocate `expected` blocks;
+ * says what it counted when they do not. */
+static void expect(const char *what, const char *setup, const char *body, long expected) {
+  long n = count_loop(setup, body);
+  if (n != expected) fprintf(stderr, "  %s: %ld allocations, expected %ld\n", what, n, expected);
+  CHECK(n == expected);
+}
+
 static void awaiting_a_done_task_allocates_nothing(void) {
-  long n = count_loop("local t = asched.spawn(function() return 1, 2 end); asched.sleep(0)",
-                      "t:await()");
-  printf("  await: %ld\n", n);
-  CHECK(n == 0);
+  expect("await", "local t = asched.spawn(function() return 1, 2 end); asched.sleep(0)", "t:await()", 0);
 }
 
 static void reading_a_tasks_state_allocates_nothing(void) {
-  long n = count_loop("local t = asched.spawn(function() return 1 end); asched.sleep(0)",
-                      "local _ = t:done(), t:cancelled(), t:result(), t:exception()");
-  printf("  state: %ld\n", n);
-  CHECK(n == 0);
+  expect("state", "local t = asched.spawn(function() return 1 end); asched.sleep(0)",
+         "local _ = t:done(), t:cancelled(), t:result(), t:exception()", 0);
 }
 
 static void a_queue_put_get_without_waiter_allocates_nothing(void) {
-  long n = count_loop("local q = asched.queue(4)", "q:put(1); q:put(2); q:get(); q:get()");
-  printf("  queue: %ld\n", n);
-  CHECK(n == 0);
-  n = count_loop("local q = asched.queue()", "q:put_nowait(1); q:get_nowait()");
-  printf("  queue nowait: %ld\n", n);
-  CHECK(n == 0);
+  expect("queue", "local q = asched.queue(4)", "q:put(1); q:put(2); q:get(); q:get()", 0);
+  expect("queue nowait", "local q = asched.queue()", "q:put_nowait(1); q:get_nowait()", 0);
 }
 
 /* A queue that never empties keeps its items at the same few keys (a FIFO
  * queue's ring, a priority queue's reused slots), not at ever-growing ones
  * that rehash the table as they go. */
 static void a_queue_that_never_empties_allocates_nothing(void) {
-  long n = count_loop("local q = asched.queue(); q:put(0)", "q:put(1); q:get()");
-  printf("  queue holding 1: %ld\n", n);
-  CHECK(n == 0);
-  n = count_loop("local q = asched.queue(); for i = 1, 50 do q:put(i) end", "q:put(1); q:get()");
-  printf("  queue holding 50: %ld\n", n);
-  CHECK(n == 0);
-  /* A priority queue reuses the slots of taken items. */
-  n = count_loop("local q = asched.priority_queue(); for i = 1, 50 do q:put(i, i) end",
-                 "q:put(0, 'x'); q:get()");
-  printf("  priority queue holding 50: %ld\n", n);
-  CHECK(n == 0);
+  expect("queue holding 1", "local q = asched.queue(); q:put(0)", "q:put(1); q:get()", 0);
+  expect("queue holding 50", "local q = asched.queue(); for i = 1, 50 do q:put(i) end", "q:put(1); q:get()", 0);
+  expect("priority queue holding 50", "local q = asched.priority_queue(); for i = 1, 50 do q:put(i, i) end",
+         "q:put(0, 'x'); q:get()", 0);
 }
 
 static void uncontended_with_allocates_nothing(void) {
-  long n = count_loop("local s = asched.semaphore(2); local function f() end", "s:with(f)");
-  printf("  sem with: %ld\n", n);
-  CHECK(n == 0);
-  n = count_loop("local l = asched.lock(); local function f() end", "l:with(f)");
-  printf("  lock with: %ld\n", n);
-  CHECK(n == 0);
+  expect("semaphore with", "local s = asched.semaphore(2); local function f() end", "s:with(f)", 0);
+  expect("lock with", "local l = asched.lock(); local function f() end", "l:with(f)", 0);
 }
 
 static void uncontended_acquire_allocates_only_its_guard(void) {
-  long n = count_loop("local s = asched.semaphore(2)", "local g <close> = s:acquire()");
-  printf("  sem acquire: %ld\n", n);
-  CHECK(n == 1000);
-  n = count_loop("local l = asched.lock()", "l:acquire(); l:release()");
-  printf("  lock acquire: %ld\n", n);
-  CHECK(n == 1000);
+  expect("semaphore acquire", "local s = asched.semaphore(2)", "local g <close> = s:acquire()", 1000);
+  expect("lock acquire", "local l = asched.lock()", "l:acquire(); l:release()", 1000);
 }
 
 int main(void) {
