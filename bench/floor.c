@@ -5,7 +5,12 @@
  *     queue, tasks, cancellation, awaiting, error handling or I/O.
  *   floor w2_spawn_yield [N]: N coroutines created and resumed to their
  *     yield, then each resumed again to its end (create/resume/finish).
- * Prints result=<sum of 1..N>, as the workloads do. */
+ * Prints result=<sum of 1..N>, as the workloads do.
+ *   floor fresh_memory MIB: maps MIB MiB, advises huge pages (as asched's
+ *     allocator does) and writes a byte in every 4 KiB; prints result=MIB.
+ *     Run under /usr/bin/time, its system time is what fresh memory costs on
+ *     this machine: the floor of a workload that needs that much. */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS and madvise */
 #define _POSIX_C_SOURCE 200809L
 #include <lauxlib.h>
 #include <lualib.h>
@@ -13,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 typedef struct parked {
@@ -139,8 +145,26 @@ static long long yielders(lua_State *L, long n) {
   return sum;
 }
 
+/* Faults in `mib` MiB of fresh memory; returns the bytes written, or -1. */
+static long long fresh_memory(long mib) {
+  size_t size = (size_t)mib << 20, i;
+  long long written = 0;
+  char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return -1;
+  madvise(p, size, MADV_HUGEPAGE);       /* may fail: 4 KiB pages then */
+  for (i = 0; i < size; i += 4096) written += (p[i] = 1);
+  munmap(p, size);
+  return written;
+}
+
 int main(int argc, char **argv) {
   int w2 = argc > 1 && strcmp(argv[1], "w2_spawn_yield") == 0;
+  if (argc > 2 && strcmp(argv[1], "fresh_memory") == 0) {
+    long mib = atol(argv[2]);
+    if (mib <= 0 || fresh_memory(mib) != (long long)mib * 256) return 1;
+    printf("result=%ld\n", mib);
+    return 0;
+  }
   long n = argc > 2 ? atol(argv[2]) : 1000000;
   long long sum;
   lua_State *L = luaL_newstate();
