@@ -2,6 +2,10 @@
  * which observe/ parts a run may want. */
 #include "run.h"
 
+#include <lauxlib.h>
+#include <math.h>
+#include <stdlib.h>
+
 #include "deadlock.h"
 #include "describe.h"
 #include "scheduler.h"
@@ -16,9 +20,22 @@ static void setup(lua_State *L, as_loop *loop, void *ud) {
   if (opts->host_setup) opts->host_setup(L, loop, opts->host_ud);
 }
 
+/* Virtual time's autojump threshold in ms: ASCHED_AUTOJUMP (seconds) or 0.05 s. */
+static uint64_t autojump_ms(lua_State *L) {
+  const char *text = getenv("ASCHED_AUTOJUMP");
+  char *end;
+  double seconds;
+  if (text == NULL) return 50;
+  seconds = strtod(text, &end);
+  if (end == text || *end != '\0' || !(seconds >= 0) || seconds > 86400)
+    luaL_error(L, "ASCHED_AUTOJUMP must be a number of seconds from 0 to 86400, got '%s'", text);
+  return (uint64_t)ceil(seconds * 1000);
+}
+
 int as_run(lua_State *L, int nargs, const as_run_options *opts, int *nresults) {
   as_loop_options loop_options = {0};
   loop_options.virtual_time = opts->virtual_time;
+  loop_options.autojump_ms = opts->virtual_time ? autojump_ms(L) : 0;
   loop_options.seeded = opts->seeded;
   loop_options.seed = opts->seed;
   loop_options.debug = opts->debug;

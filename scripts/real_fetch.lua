@@ -7,8 +7,8 @@
 --   asched scripts/real_fetch.lua 42         the same delays every time
 --   asched scripts/real_fetch.lua 42 0.1     ... ten times shorter
 --
--- Real I/O holds the virtual clock, so this script runs in real time: do not
--- pass --virtual-time.
+-- Its sleeps and timeouts race real requests, so it runs in real time: under
+-- --virtual-time the clock would jump past requests still in flight.
 
 local seed = tonumber(arg and arg[1]) or os.time()
 local scale = tonumber(arg and arg[2]) or 1

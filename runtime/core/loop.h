@@ -59,6 +59,8 @@ typedef struct as_alarm {
 
 typedef struct as_loop_options {
   int virtual_time;    /* the clock jumps when every task waits */
+  uint64_t autojump_ms; /* virtual time: how long (real ms) pending I/O or thread
+                           work may hold the clock before it jumps anyway */
   int seeded;          /* same-instant ready tasks run in seeded order */
   uint64_t seed;
   int debug;           /* record spawn sites (and more, above the core) */
@@ -78,7 +80,9 @@ typedef struct as_loop_options {
 struct as_loop {
   lua_State *L;            /* the thread that called asched.run: runs callbacks */
   uv_loop_t uv;
-  uv_timer_t wakeup;       /* real time: armed for the earliest deadline */
+  uv_timer_t wakeup;       /* real time: armed for the earliest deadline;
+                              virtual time: for the autojump threshold */
+  int autojump;            /* virtual time: the threshold passed with I/O pending */
   as_clock clock;
   as_timer_wheel timers;   /* sleeping tasks (node in the task) */
   as_timer_wheel alarms;   /* as_alarm (node in its owner) */

@@ -97,8 +97,10 @@ static int fire_due_deadline(as_loop *loop) {
   uint64_t deadline;
   if (min == NULL) return 0;
   deadline = min->deadline;
-  if (loop->clock.is_virtual && !uv_loop_alive(&loop->uv))
+  if (loop->clock.is_virtual && (loop->autojump || !uv_loop_alive(&loop->uv))) {
     as_clock_advance(&loop->clock, deadline);
+    loop->autojump = 0;
+  }
   if (deadline > as_clock_now(&loop->clock)) return 0;
   while ((min = earliest_timer(loop, &is_alarm)) != NULL && min->deadline == deadline) {
     if (is_alarm) {
@@ -113,23 +115,34 @@ static int fire_due_deadline(as_loop *loop) {
   return 1;
 }
 
-static void on_wakeup(uv_timer_t *timer) { (void)timer; }
+static void on_wakeup(uv_timer_t *timer) {
+  as_loop *loop = timer->data;
+  if (loop->clock.is_virtual) loop->autojump = 1;
+}
 
-/* Blocks in libuv until a timer is due or real I/O completes. Returns 0 when
+/* Blocks in libuv until a timer is due or real I/O completes. Under virtual
+ * time the clock waits for pending I/O or thread work only up to the
+ * autojump threshold (Trio's autojump_threshold): a server task sleeping
+ * while its client reads over loopback must not hang the run. Returns 0 when
  * nothing at all could ever wake a task. */
 static int wait_for_events(as_loop *loop) {
   int is_alarm;
   as_timer *min = earliest_timer(loop, &is_alarm);
-  if (min && !loop->clock.is_virtual) {
-    uint64_t now = as_clock_now(&loop->clock);
-    uint64_t ms = min->deadline > now ? (min->deadline - now + 999999) / 1000000 : 0;
+  uv_timer_stop(&loop->wakeup);
+  if (!uv_loop_alive(&loop->uv)) {
+    if (!min || loop->clock.is_virtual) return 0;
+  }
+  if (min) {
+    uint64_t ms = loop->options.autojump_ms;
+    if (!loop->clock.is_virtual) {
+      uint64_t now = as_clock_now(&loop->clock);
+      ms = min->deadline > now ? (min->deadline - now + 999999) / 1000000 : 0;
+    }
     uv_update_time(&loop->uv);
     uv_timer_start(&loop->wakeup, on_wakeup, ms, 0);
-  } else {
-    uv_timer_stop(&loop->wakeup);
   }
-  if (!uv_loop_alive(&loop->uv)) return 0;
   uv_run(&loop->uv, UV_RUN_ONCE);
+  if (loop->clock.is_virtual) uv_timer_stop(&loop->wakeup);
   return 1;
 }
 
@@ -261,6 +274,7 @@ static void open_loop(lua_State *L, as_loop *loop, const as_loop_options *opts) 
   }
   uv_loop_init(&loop->uv);
   uv_timer_init(&loop->uv, &loop->wakeup);
+  loop->wakeup.data = loop;
   loop->anchors_ref = new_table_ref(L, NULL);
   loop->raises_ref = new_table_ref(L, NULL);
   loop->cancels_ref = new_table_ref(L, NULL);

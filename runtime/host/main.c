@@ -54,7 +54,8 @@ static void write_usage(FILE *out) {
           "  check [NAME]     run the tutorial exercises' checks (or just exercise NAME)\n"
           "  hint NAME        show the next hint for exercise NAME\n"
           "  exercises        list the tutorial exercises and your progress\n"
-          "Environment: ASCHED_VIRTUAL_TIME=1 (as --virtual-time), ASCHED_SEED=N (as\n"
+          "Environment: ASCHED_VIRTUAL_TIME=1 (as --virtual-time), ASCHED_AUTOJUMP=S (real\n"
+          "seconds pending I/O may hold the virtual clock, 0.05), ASCHED_SEED=N (as\n"
           "--seed N), LUA_INIT (code or @file run first), LUA_PATH (and LUA_CPATH).\n",
           as_progname, as_progname);
   fflush(out);

@@ -11,7 +11,7 @@ local OPTIONS = {"-e stat", "-i", "-l name", "-v", "-E", "-W", "--", "-",
                  "--virtual-time", "--debug", "--timeline", "--timeline=F.svg",
                  "--trace FILE", "--seed N", "--help", "-h"}
 local COMMANDS = {"check [NAME]", "hint NAME", "exercises"}
-local ENVIRONMENT = {"ASCHED_VIRTUAL_TIME=1", "ASCHED_SEED=N", "LUA_INIT", "LUA_PATH"}
+local ENVIRONMENT = {"ASCHED_VIRTUAL_TIME=1", "ASCHED_AUTOJUMP=S", "ASCHED_SEED=N", "LUA_INIT", "LUA_PATH"}
 
 -- The options the usage lists: the first word(s) of each indented line
 -- starting with '-' ("  -h, --help  ..." gives -h and --help).

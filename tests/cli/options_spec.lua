@@ -170,6 +170,46 @@ print(asched.now() == 100)
     assert.equal("true\n", r.stdout)
   end)
 
+  -- A server task sleeps while its client reads over loopback: the read holds
+  -- the clock only up to the autojump threshold, then the clock jumps to the
+  -- server's timer (it used to wait for the read for ever).
+  local LOOPBACK = [[
+local s <close> = asched.tcp.listen("127.0.0.1", 0, function(st)
+  asched.sleep(0.1)
+  st:write("x\n")
+  st:close()
+end)
+local c <close> = asched.tcp.connect("127.0.0.1", s.port)
+print(c:read_line(), asched.now())
+]]
+
+  it("does not hang while a server task sleeps and its client reads over loopback", function()
+    local r = support.run({options = {"--virtual-time"}, script = LOOPBACK})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("x\t0.1\n", r.stdout)
+  end)
+
+  it("waits for pending I/O ASCHED_AUTOJUMP seconds of real time before it jumps", function()
+    local function wall_ms()
+      local p = io.popen("date +%s%N")
+      local ns = tonumber(p:read("l"))
+      p:close()
+      return ns / 1e6
+    end
+    local t0 = wall_ms()
+    local r = support.run({options = {"--virtual-time"}, env = {ASCHED_AUTOJUMP = "0.6"}, script = LOOPBACK})
+    local elapsed = wall_ms() - t0
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("x\t0.1\n", r.stdout)
+    assert.is_true(elapsed >= 600, "the run took " .. elapsed .. " ms")
+  end)
+
+  it("refuses an ASCHED_AUTOJUMP that is not a number of seconds", function()
+    local r = support.run({options = {"--virtual-time"}, env = {ASCHED_AUTOJUMP = "soon"}, script = script})
+    assert.equal(1, r.status, support.describe(r))
+    assert.matches("ASCHED_AUTOJUMP must be a number of seconds from 0 to 86400, got 'soon'", r.stderr, 1, true)
+  end)
+
   it("is off by default: sleeps take real time", function()
     local r = support.run({script = [[
 local t0 = asched.now()

@@ -497,13 +497,17 @@ describe("scripts/advanced/threading.lua", function()
                                "a table in, a table out: 3 numbers, total 12",
                                "is refused: bad argument #1 to 'to_thread'",
                                "caught: cannot open missing.csv",
-                               "The loop clock moved 0.00 s during 0.2 s of thread work"})
+                               "during 0.2 s of thread work,"})
+    -- Virtual time waits for the thread only up to the autojump threshold.
+    local ticks = tonumber(r.stdout:match("the ticker ticked (%d+) times meanwhile"))
+    assert(ticks, r.stdout)
+    assert.is_true(ticks > 0)
   end)
 
   it("in real time, the ticker ticks while the thread works", function()
     local r = run("advanced/threading.lua", nil, {})
     assert_ran_cleanly(r)
-    local ticks = tonumber(r.stdout:match("so the ticker ticked (%d+) times meanwhile"))
+    local ticks = tonumber(r.stdout:match("the ticker ticked (%d+) times meanwhile"))
     assert(ticks, r.stdout)
     assert.is_true(ticks > 0)
     assert.matches("on the loop: 0 ticks", r.stdout, 1, true)

@@ -85,7 +85,7 @@ function support.run(spec)
   if not spec.no_script then words[#words + 1] = quote(spec.script_arg or script) end
   for _, a in ipairs(spec.args or {}) do words[#words + 1] = quote(a) end
 
-  local env = {"env -u ASCHED_VIRTUAL_TIME -u ASCHED_SEED -u LUA_INIT -u LUA_INIT_5_4"}
+  local env = {"env -u ASCHED_VIRTUAL_TIME -u ASCHED_AUTOJUMP -u ASCHED_SEED -u LUA_INIT -u LUA_INIT_5_4"}
   for k, v in pairs(spec.env or {}) do env[#env + 1] = k .. "=" .. quote(v) end
 
   local cmd = string.format("cd %s && %s timeout -s KILL %d %s <stdin >stdout 2>stderr",

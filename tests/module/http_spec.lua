@@ -1,5 +1,5 @@
--- asched.http against servers on loopback, in real time (a request in flight
--- holds the virtual clock, and these servers sleep): the in-process server
+-- asched.http against servers on loopback, in real time (virtual time would
+-- jump these servers' sleeps past requests in flight): the in-process server
 -- written with asched.tcp.listen. No address outside 127.0.0.0/8.
 local asched = require("asched")
 

@@ -1,5 +1,5 @@
 -- asched.process.run's timeout, in real time (under virtual time a running
--- child holds the clock): on expiry the child is killed and TimeoutError
+-- child holds the clock only for the autojump threshold): on expiry the child is killed and TimeoutError
 -- raised, and nothing it would have done later happens.
 local asched = require("asched")
 

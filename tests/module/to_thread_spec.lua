@@ -1,5 +1,5 @@
 -- to_thread_spec.lua -- asched.to_thread from a plain lua5.4, in real time (a thread
--- holds the virtual clock, so these runs use the real one): the loop runs on while a
+-- holds the virtual clock only for the autojump threshold, so these runs use the real one): the loop runs on while a
 -- thread works, values copied both ways, values refused with their path, errors with
 -- the thread's traceback, a cancelled caller, reused worker states (API.md, Threads;
 -- issue 4). Bounds on time are generous: a slow machine only makes them looser.

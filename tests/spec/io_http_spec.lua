@@ -125,8 +125,8 @@ describe("asched.http", function()
   end)
 
   it("drops a cancelled request, and works on afterwards", function()
-    -- Under virtual time a sleep would last until the request is over (real
-    -- I/O holds the clock): yield until it has started instead.
+    -- Under virtual time a sleep's end depends on how long the request holds
+    -- the clock (up to the autojump threshold): yield until it has started.
     local t = asched.spawn(http.get, base .. "/slow")
     asched.sleep(0)
     asched.sleep(0)

@@ -108,8 +108,9 @@ describe("asched.process.run", function()
     assert.equal(before, after)
   end)
 
-  -- (its timeout is in tests/module/process_timeout_spec.lua: under virtual
-  -- time a running child holds the clock, so a timeout cannot expire first)
+  -- (its timeout is in tests/module/process_timeout_spec.lua, in real time:
+  -- under virtual time the clock jumps to the deadline once a running child
+  -- has held it for the autojump threshold)
 
   it("rejects bad arguments in Lua's style", function()
     assert.matches("bad argument #1 to 'run' %(table expected, got string%)", error_of(run, "ls"))
