@@ -83,6 +83,8 @@ struct as_loop {
   uv_timer_t wakeup;       /* real time: armed for the earliest deadline;
                               virtual time: for the autojump threshold */
   int autojump;            /* virtual time: the threshold passed with I/O pending */
+  int clock_holds;         /* virtual time: waits that hold the clock for as long
+                              as they last, never autojumped (the REPL's prompt) */
   as_clock clock;
   as_timer_wheel timers;   /* sleeping tasks (node in the task) */
   as_timer_wheel alarms;   /* as_alarm (node in its owner) */
@@ -174,6 +176,12 @@ void as__loop_notify_state(as_loop *loop, struct as_task *t, const char *state);
 /* Arms `a` (not armed) for `deadline`; disarms it. O(1). */
 void as__alarm_start(as_loop *loop, as_alarm *a, uint64_t deadline);
 void as__alarm_stop(as_loop *loop, as_alarm *a);
+
+/* Under virtual time, a wait on real I/O that must hold the clock however
+ * long it lasts -- a person typing at the REPL's prompt, who moves the clock
+ * with :advance -- holds it (+1) until it ends (-1): the loop does not
+ * autojump meanwhile. */
+static inline void as__loop_hold_clock(as_loop *loop, int delta) { loop->clock_holds += delta; }
 
 /* Prints a report line (and optional traceback) on stderr, prefixed "asched: ". */
 void as__report(const char *msg, const char *traceback);

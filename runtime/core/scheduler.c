@@ -132,7 +132,7 @@ static int wait_for_events(as_loop *loop) {
   if (!uv_loop_alive(&loop->uv)) {
     if (!min || loop->clock.is_virtual) return 0;
   }
-  if (min) {
+  if (min && !(loop->clock.is_virtual && loop->clock_holds > 0)) {
     uint64_t ms = loop->options.autojump_ms;
     if (!loop->clock.is_virtual) {
       uint64_t now = as_clock_now(&loop->clock);

@@ -65,6 +65,7 @@ static const as_waitq_type console_type = {
 static void stop_polling(console *c) {
   if (c->polling) {
     uv_poll_stop(&c->poll);
+    as__loop_hold_clock(c->loop, -1);
     c->polling = 0;
   }
 }
@@ -186,6 +187,7 @@ static int console_read(lua_State *L) {
   fflush(stdout);
 #endif
   uv_poll_start(&c->poll, UV_READABLE, on_stdin);
+  as__loop_hold_clock(c->loop, 1);        /* the person typing moves it, with :advance */
   c->polling = 1;
   return as__waitq_wait(L, as__loop(L), &c->readers, t, read_resumed, 0);
 }
