@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "bindings.h"
+#include "errors.h"
 #include "threads.h"
 
 /* Checks that argument 1 is a Lua function whose only upvalue, if any, is _ENV. */
@@ -26,6 +27,10 @@ static int l_to_thread(lua_State *L) {
   int bad;
   check_function(L);
   t = as__current_task(L);
+  if (as__in_thread_worker(L))
+    return as__error_raise(L, "RuntimeError", "to_thread: called inside a to_thread worker, which would "
+                           "wait on the thread pool it runs in (a hang once every pool thread does): "
+                           "call the function directly instead");
   job = as__thread_job_new(L, 1, 2, lua_gettop(L) - 1, &bad);
   if (job == NULL)
     return as__arg_error(L, bad + 1, lua_pushfstring(L, "%s, which cannot be copied to a thread", lua_tostring(L, -1)));

@@ -132,11 +132,24 @@ static int worker_traceback(lua_State *W) {
 }
 
 
+/* registry[WORKER_KEY] = true in a worker's Lua state. A name, not a static
+ * address: the asched a job requires may be another copy of this code (the
+ * module beside the program), and it must see the mark too. */
+#define WORKER_KEY "asched.worker"
+
+int as__in_thread_worker(lua_State *L) {
+  int marked = lua_getfield(L, LUA_REGISTRYINDEX, WORKER_KEY) == LUA_TBOOLEAN;
+  lua_pop(L, 1);
+  return marked;
+}
+
 /* In the worker, protected: [job] -> runs the function on the copied
  * arguments and copies the results back into job->values. */
 static int run_in_worker(lua_State *W) {
   job *j = lua_touserdata(W, 1);
   int base, n, status;
+  lua_pushboolean(W, 1);
+  lua_setfield(W, LUA_REGISTRYINDEX, WORKER_KEY);
   lua_pushcfunction(W, worker_traceback);
   base = lua_gettop(W);
   if (luaL_loadbufferx(W, j->function.data, j->function.size, "=to_thread", "b") != LUA_OK)

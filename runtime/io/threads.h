@@ -18,6 +18,12 @@ typedef struct as_thread_job as_thread_job;
  * Raises when out of memory. */
 as_thread_job *as__thread_job_new(lua_State *L, int fn, int first, int nargs, int *bad);
 
+/* Whether `L` belongs to a worker's Lua state (a job's function that
+ * required asched and runs a loop there): a to_thread from it would wait on
+ * the pool it runs in, and when every pool thread does, none is left to run
+ * the work -- a hang. */
+int as__in_thread_worker(lua_State *L);
+
 /* Queues the job on the pool for the running task `t`, which waits; then
  * returns the function's values or raises its error (a string gets the
  * thread's traceback appended; a table without one gets it as `traceback`).

@@ -121,6 +121,31 @@ describe("asched.to_thread", function()
       return asched.to_thread(function() return rawget(_G, "asched") end)
     end))
   end)
+
+  -- Eight jobs (twice libuv's four threads) each require asched and call
+  -- to_thread from a loop of their own: waiting on the pool they run in, they
+  -- would hang once all four threads wait. Such a call raises instead.
+  it("refuses a to_thread inside a to_thread worker instead of hanging #loop_in_worker", function()
+    local messages = run(function()
+      local tasks = {}
+      for i = 1, 8 do
+        tasks[i] = asched.spawn(asched.to_thread, function()
+          local inner = require("asched")
+          return inner.run(function()
+            local ok, err = pcall(inner.to_thread, function() return 1 end)
+            return not ok and tostring(err) or "returned"
+          end)
+        end)
+      end
+      local got = {}
+      for i = 1, 8 do got[i] = tasks[i]:await() end
+      return got
+    end)
+    for i = 1, 8 do
+      assert.matches("RuntimeError: to_thread: called inside a to_thread worker, which would wait on the "
+                     .. "thread pool it runs in", messages[i], 1, true)
+    end
+  end)
 end)
 
 describe("values copied to and from asched.to_thread", function()
