@@ -1,7 +1,8 @@
 /* console.c -- the REPL's terminal: reads lines through the loop (a uv_poll
  * on stdin feeding libedit's callback interface), so tasks keep running while
  * the user types; prints their output above the line being edited; Ctrl-C
- * cancels the task of the current input or clears the line. Only the asched
+ * cancels the task of the current input -- from a hook when it never
+ * suspends -- or clears the line. Only the asched
  * program uses it (runtime/repl.lua drives it). Without libedit it reads
  * plain lines, with no editing or history. */
 #include "console.h"
@@ -34,6 +35,8 @@ typedef struct console {
   as_loop *loop;
   int polling, reading, closed;
   int input_ref;           /* registry reference: the task running the current input */
+  as_task *volatile input; /* that task, for the signal handler */
+  volatile sig_atomic_t hooked; /* the handler stopped a running input (below) */
   char prompt[64];         /* of the read in progress */
   char history[1024];      /* the history file, or "" */
 #ifndef ASCHED_HAVE_LIBEDIT
@@ -128,11 +131,50 @@ static void on_stdin(uv_poll_t *handle, int status, int events) {
 
 /* ---- Ctrl-C ---- */
 
+/* Input that never suspends (`while true do end`) keeps the loop from ever
+ * seeing the signal, so the handler itself does what lua.c does: it sets a
+ * hook on the running input's coroutine (async-signal-safe), and the hook
+ * raises CancelledError in the running code. Then it passes the signal on to
+ * libuv's handler, which reaches on_sigint through the loop. */
+static struct sigaction libuv_action;
+
+static void stop_input_hook(lua_State *L, lua_Debug *ar) {
+  (void)ar;
+  lua_sethook(L, NULL, 0, 0);
+  as__error_raise(L, "CancelledError", "interrupted (Ctrl-C)");
+}
+
+static void on_raw_sigint(int signum) {
+  console *c = the_console;
+  if (c != NULL && c->input != NULL && c->loop->current == c->input) {
+    c->hooked = 1;
+    lua_sethook(c->input->co, stop_input_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+  }
+  if (libuv_action.sa_flags & SA_SIGINFO) libuv_action.sa_sigaction(signum, NULL, NULL);
+  else if (libuv_action.sa_handler != SIG_IGN && libuv_action.sa_handler != SIG_DFL)
+    libuv_action.sa_handler(signum);
+}
+
+/* Puts on_raw_sigint in front of libuv's handler (after uv_signal_start). */
+static void take_sigint(void) {
+  struct sigaction sa;
+  sa.sa_handler = on_raw_sigint;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, &libuv_action);
+}
+
+static void give_back_sigint(void) { sigaction(SIGINT, &libuv_action, NULL); }
+
 static void on_sigint(uv_signal_t *handle, int signum) {
   console *c = handle->data;
   lua_State *L = c->loop->L;
   as_task *input = NULL;
   (void)signum;
+  if (c->hooked) {
+    c->hooked = 0;                       /* the hook stopped the input already */
+    return;
+  }
   if (c->input_ref != LUA_NOREF) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, c->input_ref);
     input = lua_touserdata(L, -1);
@@ -210,12 +252,14 @@ static int console_write(lua_State *L) {
 /* set_input(task | nil): the task Ctrl-C cancels. */
 static int console_set_input(lua_State *L) {
   console *c = check_console(L);
+  as_task *input = lua_isnoneornil(L, 2) ? NULL : as__check_task(L, 2);
   luaL_unref(L, LUA_REGISTRYINDEX, c->input_ref);
   c->input_ref = LUA_NOREF;
-  if (!lua_isnoneornil(L, 2)) {
-    as__check_task(L, 2);
+  c->input = NULL;
+  if (input != NULL) {
     lua_pushvalue(L, 2);
     c->input_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    c->input = input;
   }
   return 0;
 }
@@ -286,9 +330,11 @@ static int console_close(lua_State *L) {
 #endif
   stop_polling(c);
   uv_close((uv_handle_t *)&c->poll, on_closed);
+  give_back_sigint();
   uv_close((uv_handle_t *)&c->sigint, on_closed);
   luaL_unref(L, LUA_REGISTRYINDEX, c->input_ref);
   c->input_ref = LUA_NOREF;
+  c->input = NULL;
   if (the_console == c) the_console = NULL;
   return 0;
 }
@@ -312,6 +358,7 @@ static int console_open(lua_State *L) {
   uv_unref((uv_handle_t *)&c->sigint);
   luaL_setmetatable(L, CONSOLE);
   the_console = c;
+  take_sigint();
 #ifdef ASCHED_HAVE_LIBEDIT
   rl_catch_signals = 0;
   if (home && snprintf(c->history, sizeof c->history, "%s/.asched_history", home) < (int)sizeof c->history) {
