@@ -74,6 +74,8 @@ typedef struct as_conn {
   int error;            /* a libuv error code, or 0 */
   int closing;
   read_op *reader;      /* the task waiting for data, or NULL */
+  as_waiter handler;    /* a server's connection: in its handler task's waiters
+                           until that task ends (then the stream closes) */
 } as_conn;
 
 /* A task waiting for data on `c`. */
@@ -87,6 +89,7 @@ struct read_op {
 static void conn_closed(uv_handle_t *h) {
   as_conn *c = h->data;
   as_list_remove(&c->socket.node);
+  if (as_list_linked(&c->handler.node)) as_list_remove(&c->handler.node);
   if (c->owner) c->owner->c = NULL;
   as_buffer_free(&c->in);
   free(c);
@@ -116,6 +119,7 @@ static as_conn *conn_new(as_loop *loop) {
   as_conn *c = all ? calloc(1, sizeof *c) : NULL;
   if (c == NULL) return NULL;
   c->loop = loop;
+  as_list_init(&c->handler.node);
   uv_tcp_init(&loop->uv, &c->handle);
   c->handle.data = c;
   c->socket.close = close_conn_node;
@@ -438,9 +442,22 @@ static void listener_close(as_listener *l) {
 
 static void close_listener_node(socket_node *s) { listener_close(as_container_of(s, as_listener, socket)); }
 
+/* The handler task ended, however: its stream closes (API.md), so a handler
+ * that forgot to close it holds no descriptor until a collection. */
+static void handler_ended(lua_State *L, as_loop *loop, as_waiter *w, as_task *finished, int task) {
+  (void)L;
+  (void)loop;
+  (void)finished;
+  (void)task;
+  conn_close(as_container_of(w, as_conn, handler));
+}
+
+static const as_waiter_owner handler_owner = {.done = handler_ended};
+
 static void on_connection(uv_stream_t *s, int status) {
   as_listener *l = s->data;
   lua_State *L = l->loop->L;
+  as_task *t;
   as_conn *c;
   if (status != 0 || uv_is_closing((uv_handle_t *)s)) return;
   c = conn_new(l->loop);
@@ -451,8 +468,10 @@ static void on_connection(uv_stream_t *s, int status) {
   }
   lua_rawgeti(L, LUA_REGISTRYINDEX, l->handler_ref);
   push_stream(L, c);
-  as__task_spawn(L, l->loop, -2, 1);   /* handler(stream) as a new task */
+  t = as__task_spawn(L, l->loop, -2, 1);   /* handler(stream) as a new task */
   lua_pop(L, 1);
+  c->handler.owner = &handler_owner;
+  as_list_push_back(&t->waiters, &c->handler.node);
 }
 
 /* Fills `addr` from a numeric address; returns 0, or a libuv error. */

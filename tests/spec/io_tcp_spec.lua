@@ -132,6 +132,40 @@ describe("asched.tcp", function()
     assert.equal(before, open_fds())
   end)
 
+  it("closes a handler's stream when the handler returns, closed or not (no collection needed)", function()
+    collectgarbage()                   -- streams earlier specs dropped: closed now, not below
+    collectgarbage()
+    asched.sleep(0)
+    local before = open_fds()
+    local handled, closed_after = 0, {}
+    collectgarbage("stop")
+    do
+      local server <close> = tcp.listen("127.0.0.1", 0, function(s)
+        s:write("hi\n")                  -- and returns without s:close()
+        handled = handled + 1
+        asched.spawn(function()          -- the stream outlives the handler only closed
+          asched.sleep(0)
+          asched.sleep(0)
+          closed_after[#closed_after + 1] = select(2, pcall(s.write, s, "more"))
+        end)
+      end)
+      for _ = 1, 20 do
+        local c <close> = tcp.connect("127.0.0.1", server.port)
+        assert.equals("hi", c:read_line())
+      end
+    end
+    for _ = 1, 100 do
+      if open_fds() == before then break end
+      asched.sleep(0)
+      asched.process.run({"true"})     -- lets real time pass for the closes
+    end
+    collectgarbage("restart")
+    assert.equals(20, handled)
+    assert.equal(before, open_fds())
+    assert.equals(20, #closed_after)
+    assert.equals("EBADF", closed_after[1].code)
+  end)
+
   it("rejects bad arguments in Lua's style", function()
     assert.matches("bad argument #2 to '[%w.]*connect' %(port out of range%)",
       error_of(function() tcp.connect("127.0.0.1", 70000) end))
