@@ -82,3 +82,58 @@ print("cleanup finished")
     assert.is_nil(r.stdout:find("cleanup finished", 1, true))
   end)
 end)
+
+-- SIGINT during each kind of wait (issue 19): the main task waits, a second
+-- task waits on the same kind of thing, both hold a <close> variable. The run
+-- exits 130, both close, and no child process is left.
+local WAITS = {
+  sleep = {"", "asched.sleep(1000)"},
+  semaphore = {"local s = asched.semaphore(0)", "s:acquire()"},
+  lock = {"local l = asched.lock(); local held = l:acquire()", "l:acquire()"},
+  event = {"local e = asched.event()", "e:wait()"},
+  condition = {"local c = asched.condition()", "c:with(function() c:wait() end)"},
+  ["queue get"] = {"local q = asched.queue(1)", "q:get()"},
+  ["queue put"] = {"local q = asched.queue(1); q:put(0)", "q:put(1)"},
+  barrier = {"local b = asched.barrier(3)", "b:wait()"},
+  ["to_thread"] = {"", "asched.to_thread(function() local t = os.clock() while os.clock() - t < 0.3 do end end)"},
+  ["tcp read"] = {[[
+local server = asched.tcp.listen("127.0.0.1", 0, function(s) asched.sleep(1000) end)
+local function stream() return asched.tcp.connect("127.0.0.1", server.port) end]], "stream():read()"},
+  ["http request"] = {[[
+local server = asched.tcp.listen("127.0.0.1", 0, function(s) asched.sleep(1000) end)]],
+    [[asched.http.get("http://127.0.0.1:" .. server.port .. "/")]]},
+  process = {"", [[asched.process.run({"sleep", "31337"})]]},
+}
+
+describe("SIGINT during each kind of wait", function()
+  local kinds = {}
+  for kind in pairs(WAITS) do kinds[#kinds + 1] = kind end
+  table.sort(kinds)
+  for _, kind in ipairs(kinds) do
+    local setup, wait = WAITS[kind][1], WAITS[kind][2]
+    it("(" .. kind .. ") exits 130, closing both waiting tasks' <close> variables", function()
+      local r = support.interrupt(PRELUDE .. setup .. "\n" .. [[
+local other = asched.spawn(function()
+  local guard <close> = setmetatable({}, {__close = function() print("other closed") end})
+  ]] .. wait .. "\n" .. [[
+end)
+local guard <close> = setmetatable({}, {__close = function() print("main closed") end})
+asched.sleep(0)
+asched.spawn(function() asched.sleep(0.05) mark("ready") end)
+asched.spawn(asched.sleep, 1000)   -- a timer: no deadlock, so only the signal ends the waits
+]] .. wait .. "\n" .. [[
+print("the wait returned")
+]], {"ready"})
+      assert.equal(130, r.status, support.describe(r))
+      assert.matches("main closed", r.stdout, 1, true)
+      assert.matches("other closed", r.stdout, 1, true)
+      assert.is_nil(r.stdout:find("the wait returned", 1, true), support.describe(r))
+      if kind == "process" then
+        local p = io.popen("pgrep -f 'slee[p] 31337'")   -- [p]: not this shell's own command line
+        local left = p:read("a")
+        p:close()
+        assert.equal("", left, "a child process was left running")
+      end
+    end)
+  end
+end)
