@@ -1,10 +1,13 @@
 /* process.c -- a child process via uv_spawn (see process.h). The handles close
  * in their close callbacks and the operation frees itself when the last one
  * has closed. The children of a loop are listed in its attachment, so the
- * run's end kills and reaps every one still running. */
+ * run's end kills and reaps every one still running; the pids of all of them
+ * are also kept process-wide, so an exit that skips the run's end (os.exit in
+ * a task) kills them from an atexit handler. */
 #include "process.h"
 
 #include <lauxlib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,50 @@
 
 #include "buffer.h"
 #include "io_op.h"
+#include "vec.h"
+
+/* ---- every child still running, process-wide (loops on worker threads too) ---- */
+
+static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atexit_once = PTHREAD_ONCE_INIT;
+static uv_pid_t *running;
+static size_t running_count, running_capacity;
+
+static void kill_running(void) {
+  size_t i;
+  pthread_mutex_lock(&running_lock);
+  for (i = 0; i < running_count; i++) kill(running[i], SIGKILL);
+  pthread_mutex_unlock(&running_lock);
+}
+
+static void register_kill_running(void) { atexit(kill_running); }
+
+/* Out of memory, the child is only left out of the atexit kill. */
+static void running_add(uv_pid_t pid) {
+  uv_pid_t *grown;
+  pthread_once(&atexit_once, register_kill_running);
+  pthread_mutex_lock(&running_lock);
+  grown = as_vec_grow(running, &running_capacity, running_count + 1, sizeof *grown);
+  if (grown != NULL) {
+    running = grown;
+    running[running_count++] = pid;
+  }
+  pthread_mutex_unlock(&running_lock);
+}
+
+/* Called when libuv has reaped it (or the handle is gone): its pid may be
+ * reused from then on, so it must not be killed any more. */
+static void running_remove(uv_pid_t pid) {
+  size_t i;
+  pthread_mutex_lock(&running_lock);
+  for (i = 0; i < running_count; i++) {
+    if (running[i] == pid) {
+      running[i] = running[--running_count];
+      break;
+    }
+  }
+  pthread_mutex_unlock(&running_lock);
+}
 
 /* The children of one loop: an attachment made on the first run. */
 typedef struct children {
@@ -43,6 +90,7 @@ typedef struct child {
 
 static void release(as_io_op *op) {
   child *c = (child *)op;
+  if (c->process.pid > 0) running_remove(c->process.pid);
   as_list_remove(&c->node);
   as_buffer_free(&c->out.bytes);
   as_buffer_free(&c->err.bytes);
@@ -62,6 +110,7 @@ static void close_handle(uv_handle_t *h) {
 
 static void on_exit(uv_process_t *p, int64_t code, int signal) {
   child *c = p->data;
+  running_remove(p->pid);
   c->exited = 1;
   c->code = code;
   c->signal = signal;
@@ -215,6 +264,7 @@ int as__process_run(lua_State *L, as_loop *loop, as_task *t, const as_process_sp
     return lua_error(L);
   }
   c->open_handles++;   /* the process handle, closed in on_exit */
+  running_add(c->process.pid);
   uv_read_start((uv_stream_t *)&c->out.pipe, on_alloc, on_read);
   uv_read_start((uv_stream_t *)&c->err.pipe, on_alloc, on_read);
   if (c->input) {

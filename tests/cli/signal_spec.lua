@@ -137,3 +137,44 @@ print("the wait returned")
     end)
   end
 end)
+
+describe("teardown", function()
+  local function children_left(pattern)
+    local p = io.popen("pgrep -f '" .. pattern .. "'")
+    local left = p:read("a")
+    p:close()
+    return left
+  end
+
+  it("os.exit inside a task exits with its code and leaves no child process", function()
+    local r = support.run({script = [[
+asched.spawn(asched.process.run, {"sleep", "31340"})
+asched.spawn(function() asched.sleep(0.2) os.exit(7) end)
+asched.sleep(1000)
+]]})
+    assert.equal(7, r.status, support.describe(r))
+    assert.equal("", children_left("slee[p] 31340"), "a child process outlived os.exit")
+  end)
+
+  it("a script error while 1,000 tasks are parked exits 1, closing all of them, no child left", function()
+    local r = support.run({script = [[
+local closed = 0
+for i = 1, 1000 do
+  asched.spawn(function()
+    local g <close> = setmetatable({}, {__close = function()
+      closed = closed + 1
+      if closed == 1000 then io.stdout:write("all 1000 closed\n") end
+    end})
+    asched.sleep(1000)
+  end)
+end
+asched.spawn(asched.process.run, {"sleep", "31341"})
+asched.sleep(0.2)
+error("boom")
+]]})
+    assert.equal(1, r.status, support.describe(r))
+    assert.matches("boom", r.stderr, 1, true)
+    assert.equal("all 1000 closed\n", r.stdout)
+    assert.equal("", children_left("slee[p] 31341"), "a child process outlived the run")
+  end)
+end)
