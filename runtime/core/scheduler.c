@@ -52,6 +52,9 @@ static int fire_due_deadline(as_loop *loop);
 static void run_ready(as_loop *loop, const as_task *main) {
   unsigned since_look = 0;
   uint64_t polled = uv_hrtime();
+  /* Work to do: an autojump that came with it is stale, and the next wait
+   * for pending I/O gets its full threshold. */
+  if (!as_ready_empty(&loop->ready) || has_callbacks(loop)) loop->autojump = 0;
   while (!as_ready_empty(&loop->ready) || has_callbacks(loop)) {
     as_list *last, *n;
     if (loop->shuffle) as_ready_shuffle_queue(loop->shuffle, &loop->ready);
