@@ -8,7 +8,10 @@
 -- raise; what it may never do is crash, hang, or raise an argument error that
 -- does not name the function as the user called it. A full collection after each
 -- function, and a working loop after that, close the check.
--- The hand-written cases (proxy lists, options) are in hostile_args_spec.lua.
+-- Then every function is called from the places a task cannot suspend in: a
+-- done callback, a `<close>` handler, a `__gc` metamethod, a table.sort
+-- comparator. The hand-written cases (proxy lists, options) are in
+-- hostile_args_spec.lua.
 local helpers = require("spec.helpers")
 
 -- Functions left out, and why.
@@ -184,5 +187,59 @@ describe("every method, with hostile arguments and the wrong self", function()
         end
       end)
     end
+  end
+end)
+
+-- Calls fn with no arguments and with 0 (sleep(0) is a valid call) from `where`:
+-- returns how many calls ran. Errors are caught where they happen.
+local CONTEXTS = {
+  ["a done callback"] = function(call)
+    local t = asched.spawn(function() end)
+    t:add_done_callback(function() call() end)
+    t:await()
+    asched.sleep(0)
+  end,
+  ["a <close> handler"] = function(call)
+    do
+      local _ <close> = setmetatable({}, {__close = function() call() end})
+    end
+  end,
+  ["a __gc metamethod"] = function(call)
+    setmetatable({}, {__gc = function() call() end})
+    collectgarbage()
+    collectgarbage()
+  end,
+  ["a table.sort comparator"] = function(call)
+    table.sort({3, 1, 2}, function(a, b) call() return a < b end)
+  end,
+}
+
+describe("every public function, called where a task cannot suspend", function()
+  after_each(helpers.cancel_leftovers)
+
+  local places = {}
+  for where in pairs(CONTEXTS) do places[#places + 1] = where end
+  table.sort(places)
+  for _, where in ipairs(places) do
+    it("from " .. where .. ": raises or returns, never crashes, hangs or breaks the loop", function()
+      local calls, raised = 0, 0
+      for _, entry in ipairs(public_functions()) do
+        local fn = entry[2]
+        for _, args in ipairs({{n = 0}, {n = 1, 0}}) do
+          CONTEXTS[where](function()
+            calls = calls + 1
+            local ok = pcall(fn, table.unpack(args, 1, args.n))
+            if not ok then raised = raised + 1 end
+          end)
+        end
+      end
+      assert.is_true(calls >= 60, "only " .. calls .. " calls ran from " .. where)
+      assert.is_true(raised > 0)
+      helpers.cancel_leftovers()
+      collectgarbage()
+      local t0 = asched.now()
+      assert.equals("still fine", asched.spawn(function() asched.sleep(0.5) return "still fine" end):await())
+      helpers.assert_elapsed(0.5, t0)
+    end)
   end
 end)
