@@ -132,9 +132,7 @@ static int wait_for_events(as_loop *loop) {
   int is_alarm;
   as_timer *min = earliest_timer(loop, &is_alarm);
   uv_timer_stop(&loop->wakeup);
-  if (!uv_loop_alive(&loop->uv)) {
-    if (!min || loop->clock.is_virtual) return 0;
-  }
+  if (!uv_loop_alive(&loop->uv) && (!min || loop->clock.is_virtual)) return 0;
   if (min && !(loop->clock.is_virtual && loop->clock_holds > 0)) {
     uint64_t ms = loop->options.autojump_ms;
     if (!loop->clock.is_virtual) {

@@ -35,7 +35,7 @@ typedef struct console {
   as_loop *loop;
   int polling, reading, closed;
   int input_ref;           /* registry reference: the task running the current input */
-  as_task *volatile input; /* that task, for the signal handler */
+  as_task *volatile input; /* that task (anchored by input_ref), or NULL */
   volatile sig_atomic_t hooked; /* the handler stopped a running input (below) */
   char prompt[64];         /* of the read in progress */
   char history[1024];      /* the history file, or "" */
@@ -169,16 +169,11 @@ static void give_back_sigint(void) { sigaction(SIGINT, &libuv_action, NULL); }
 static void on_sigint(uv_signal_t *handle, int signum) {
   console *c = handle->data;
   lua_State *L = c->loop->L;
-  as_task *input = NULL;
+  as_task *input = c->input;
   (void)signum;
   if (c->hooked) {
     c->hooked = 0;                       /* the hook stopped the input already */
     return;
-  }
-  if (c->input_ref != LUA_NOREF) {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, c->input_ref);
-    input = lua_touserdata(L, -1);
-    lua_pop(L, 1);
   }
   if (input && input->state != AS_TASK_DONE) {
     as__error_push(L, "CancelledError", "interrupted (Ctrl-C)");

@@ -89,7 +89,7 @@ struct read_op {
 static void conn_closed(uv_handle_t *h) {
   as_conn *c = h->data;
   as_list_remove(&c->socket.node);
-  if (as_list_linked(&c->handler.node)) as_list_remove(&c->handler.node);
+  as_list_remove(&c->handler.node);     /* still in its handler's waiters, or a no-op */
   if (c->owner) c->owner->c = NULL;
   as_buffer_free(&c->in);
   free(c);

@@ -131,7 +131,6 @@ static int worker_traceback(lua_State *W) {
   return 1;
 }
 
-
 /* registry[WORKER_KEY] = true in a worker's Lua state. A name, not a static
  * address: the asched a job requires may be another copy of this code (the
  * module beside the program), and it must see the mark too. */

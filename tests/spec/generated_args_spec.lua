@@ -63,11 +63,16 @@ local OBJECTS = {
   Barrier = function() return asched.barrier(2) end,
 }
 
--- The methods of `object`: the functions its metatable's __index table holds,
--- or (with an __index function) those in its "__methods" table.
-local function methods_of(object)
+-- The table of `object`'s methods: its metatable's __index table, or (with an
+-- __index function) its "__methods" table.
+local function method_table(object)
   local mt = getmetatable(object)
-  local index = type(mt.__index) == "table" and mt.__index or mt.__methods
+  return type(mt.__index) == "table" and mt.__index or mt.__methods
+end
+
+-- The names of `object`'s methods, sorted.
+local function methods_of(object)
+  local index = method_table(object)
   local names = {}
   for name, value in pairs(index) do
     if type(value) == "function" then names[#names + 1] = name end
@@ -171,8 +176,7 @@ describe("every method, with hostile arguments and the wrong self", function()
     for _, method in ipairs(methods_of(make())) do
       local public = kind .. ":" .. method
       it(public .. " raises a clean error or returns, never crashes or hangs", function()
-        local mt = getmetatable(make())
-        local index = type(mt.__index) == "table" and mt.__index or mt.__methods
+        local index = method_table(make())
         sweep(method, index[method], make)
         -- The wrong self: each hostile value, and every other kind of object.
         for _, hostile in ipairs(hostile_values()) do
@@ -190,8 +194,8 @@ describe("every method, with hostile arguments and the wrong self", function()
   end
 end)
 
--- Calls fn with no arguments and with 0 (sleep(0) is a valid call) from `where`:
--- returns how many calls ran. Errors are caught where they happen.
+-- Each context runs call() where a task cannot suspend; the spec below passes
+-- a call() that tries one public function and catches its error there.
 local CONTEXTS = {
   ["a done callback"] = function(call)
     local t = asched.spawn(function() end)
