@@ -1,7 +1,8 @@
-/* interrupt.c -- SIGINT for the asched program (see interrupt.h). The signal
- * handler only sets a hook and wakes the loop (both async-signal-safe); the
- * loop does the rest. Owns the uv_async_t that reaches the loop: static, so
- * it outlives every run; the loop closes it with its other handles. */
+/* interrupt.c -- SIGINT and SIGTERM for the asched program (see interrupt.h).
+ * The signal handler only sets a hook and wakes the loop (both
+ * async-signal-safe); the loop does the rest. Owns the uv_async_t that
+ * reaches the loop: static, so it outlives every run; the loop closes it with
+ * its other handles. */
 #include "interrupt.h"
 
 #include <signal.h>
@@ -11,10 +12,16 @@
 #include "task.h"
 
 static as_loop *volatile interrupted_loop;
-static volatile sig_atomic_t sigint_count;
-static int delivered;            /* the main task of this run has been cancelled */
+static volatile sig_atomic_t signal_count;
+static volatile sig_atomic_t first_signal;   /* the signal that cancelled main, or 0 */
+static int delivered;                         /* the main task of this run has been cancelled */
 static uv_async_t wakeup;
-static struct sigaction previous_action;
+static int handled[2] = {SIGINT, SIGTERM};
+static int installed[2];                      /* which of `handled` this run took */
+static struct sigaction previous_action[2];
+
+/* The CancelledError's message for the signal that came. */
+static const char *reason(void) { return first_signal == SIGTERM ? "terminated" : "interrupted"; }
 
 /* Runs inside the main task when it was busy as the signal came. */
 static void interrupt_hook(lua_State *L, lua_Debug *ar) {
@@ -22,13 +29,13 @@ static void interrupt_hook(lua_State *L, lua_Debug *ar) {
   lua_sethook(L, NULL, 0, 0);
   if (interrupted_loop == NULL || delivered) return;
   delivered = 1;
-  as__error_raise(L, "CancelledError", "interrupted");
+  as__error_raise(L, "CancelledError", reason());
 }
 
-static void on_sigint(int sig) {
+static void on_signal(int sig) {
   as_loop *loop = interrupted_loop;
-  (void)sig;
-  if (++sigint_count > 1) _exit(130);
+  if (++signal_count > 1) _exit(128 + sig);
+  first_signal = sig;
   if (loop == NULL) return;
   if (loop->current != NULL && loop->current == loop->main)
     lua_sethook(loop->main->co, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
@@ -43,29 +50,47 @@ static void on_interrupt(uv_async_t *handle) {
   lua_sethook(main->co, NULL, 0, 0);
   if (delivered) return;
   delivered = 1;
-  as__error_push(loop->L, "CancelledError", "interrupted");
+  as__error_push(loop->L, "CancelledError", reason());
   as__task_cancel(loop->L, loop, main);
 }
 
-void as__interrupt_setup(lua_State *L, as_loop *loop, void *ud) {
+/* SIGTERM always; SIGINT unless the console takes it (the REPL). */
+static void setup(as_loop *loop, int take_sigint) {
   struct sigaction sa;
-  (void)L;
-  (void)ud;
+  int i;
   uv_async_init(&loop->uv, &wakeup, on_interrupt);
   wakeup.data = loop;
   uv_unref((uv_handle_t *)&wakeup);
   delivered = 0;
   interrupted_loop = loop;
-  sa.sa_handler = on_sigint;
+  sa.sa_handler = on_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = 0;
-  sigaction(SIGINT, &sa, &previous_action);
+  installed[0] = take_sigint;   /* handled[0] is SIGINT */
+  installed[1] = 1;
+  for (i = 0; i < 2; i++)
+    if (installed[i]) sigaction(handled[i], &sa, &previous_action[i]);
+}
+
+void as__interrupt_setup(lua_State *L, as_loop *loop, void *ud) {
+  (void)L;
+  (void)ud;
+  setup(loop, 1);
+}
+
+void as__terminate_setup(lua_State *L, as_loop *loop, void *ud) {
+  (void)L;
+  (void)ud;
+  setup(loop, 0);
 }
 
 void as__interrupt_stop(void) {
+  int i;
   if (interrupted_loop == NULL) return;
   interrupted_loop = NULL;
-  if (sigint_count == 0) sigaction(SIGINT, &previous_action, NULL);
+  if (signal_count > 0) return;
+  for (i = 0; i < 2; i++)
+    if (installed[i]) sigaction(handled[i], &previous_action[i], NULL);
 }
 
-int as_interrupt_count(void) { return (int)sigint_count; }
+int as_interrupt_signal(void) { return (int)first_signal; }

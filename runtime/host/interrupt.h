@@ -1,5 +1,6 @@
-/* interrupt.h -- Ctrl-C for the asched program: the first SIGINT cancels the
- * main task, a second one exits at once with status 130. */
+/* interrupt.h -- Ctrl-C and SIGTERM for the asched program: the first signal
+ * cancels the main task (its cleanup runs), a second one exits at once with
+ * status 128 + the signal's number (130 for SIGINT, 143 for SIGTERM). */
 #ifndef ASCHED_INTERRUPT_H
 #define ASCHED_INTERRUPT_H
 
@@ -7,13 +8,17 @@
 
 #include "loop.h"
 
-/* A run's host set-up (as_run_options.host_setup): SIGINT now reaches `loop`. */
+/* A run's host set-up (as_run_options.host_setup): SIGINT and SIGTERM now
+ * reach `loop`. */
 void as__interrupt_setup(lua_State *L, as_loop *loop, void *ud);
 
-/* The run is over: SIGINT goes back to what it was (unless one came). */
+/* The same for SIGTERM alone: the REPL's console takes Ctrl-C itself. */
+void as__terminate_setup(lua_State *L, as_loop *loop, void *ud);
+
+/* The run is over: the signals go back to what they were (unless one came). */
 void as__interrupt_stop(void);
 
-/* How many SIGINTs arrived since the program started. */
-int as_interrupt_count(void);
+/* The first of those signals that arrived since the program started, or 0. */
+int as_interrupt_signal(void);
 
 #endif

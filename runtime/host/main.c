@@ -1,6 +1,7 @@
 /* main.c -- the asched program: a stand-in for lua5.4 (same options, same
  * `arg`) whose chunks each run as the main task of a loop. Modelled on lua.c. */
 #include <errno.h>
+#include <signal.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
@@ -17,8 +18,6 @@ LUAMOD_API int luaopen_asched(lua_State *L);
 
 extern const char as__exercises_lua[];
 extern const size_t as__exercises_lua_size;
-
-#define EXIT_INTERRUPTED 130
 
 const char *as_progname = "asched";
 as_run_options as_host_options = {.host_setup = as__interrupt_setup};
@@ -87,9 +86,9 @@ int as_host_run(lua_State *L, int nargs, int keep_results) {
     return LUA_OK;
   }
   /* [error traceback]: the traceback starts with the message. A main task
-   * cancelled by Ctrl-C is not an error to print: main() says "interrupted". */
+   * cancelled by a signal is not an error to print: main() names the signal. */
   top = lua_gettop(L);
-  if (!(as_interrupt_count() > 0 && as__error_is(L, -2, "CancelledError")))
+  if (!(as_interrupt_signal() != 0 && as__error_is(L, -2, "CancelledError")))
     as_host_message(lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
                                                    : as__error_message(L, -2));
   lua_settop(L, top - 2);
@@ -455,9 +454,9 @@ int main(int argc, char **argv) {
   if (status != LUA_OK) as_host_message(lua_tostring(L, -1));
   lua_close(L);
   as_allocator_free(allocator);
-  if (as_interrupt_count() > 0) {
-    as_host_message("interrupted");
-    return EXIT_INTERRUPTED;
+  if (as_interrupt_signal() != 0) {   /* exit as a shell reports a signal */
+    as_host_message(as_interrupt_signal() == SIGTERM ? "terminated" : "interrupted");
+    return 128 + as_interrupt_signal();
   }
   return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -6,13 +6,14 @@
 #include "console.h"
 #include "errors.h"
 #include "host.h"
+#include "interrupt.h"
 
 extern const char as__repl_lua[];
 extern const size_t as__repl_lua_size;
 
 void as_host_repl(lua_State *L, int script, int nargs) {
   char banner[128];
-  int i;
+  int i, status;
   as_run_options options = as_host_options;
   snprintf(banner, sizeof banner, "asched %s (%s)", ASCHED_VERSION, LUA_RELEASE);
   if (luaL_loadbuffer(L, as__repl_lua, as__repl_lua_size, "=[asched repl.lua]") != LUA_OK) {
@@ -32,14 +33,17 @@ void as_host_repl(lua_State *L, int script, int nargs) {
   lua_pushinteger(L, nargs);
   lua_setfield(L, -2, "n");
   lua_pushstring(L, banner);
-  /* The console takes Ctrl-C (cancel the input, or clear the line): no
-   * program-wide interrupt during the REPL. */
-  options.host_setup = NULL;
+  /* The console takes Ctrl-C (cancel the input, or clear the line); SIGTERM
+   * ends the session as it ends a script. */
+  options.host_setup = as__terminate_setup;
   options.record_timeline = 1;   /* for :timeline */
-  if (as_run(L, 5, &options, &i) == LUA_OK) {
+  status = as_run(L, 5, &options, &i);
+  as__interrupt_stop();
+  if (status == LUA_OK) {
     lua_pop(L, i);
-  } else {
-    as_host_message(lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : as__error_message(L, -2));
+  } else {   /* a session ended by SIGTERM is not an error: main() says "terminated" */
+    if (as_interrupt_signal() == 0)
+      as_host_message(lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : as__error_message(L, -2));
     lua_pop(L, 2);
   }
 }

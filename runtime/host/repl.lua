@@ -7,6 +7,11 @@
 local asched, open_console, script, script_args, banner = ...
 
 local ok_console, console = pcall(open_console)
+-- Closed however the session ends (Ctrl-D, SIGTERM, an error), while the loop
+-- still runs: the console's handles belong to it.
+local console_closer <close> = setmetatable({}, {__close = function()
+  if ok_console then console:close() end
+end})
 
 -- Output: above the prompt when the console reads, else plain stdout.
 local function write(text)
@@ -188,4 +193,3 @@ while true do
 end
 write("")
 print = plain_print
-if ok_console then console:close() end

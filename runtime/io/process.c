@@ -6,10 +6,12 @@
  * a task) kills them from an atexit handler. */
 #include "process.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <uv.h>
 
@@ -185,8 +187,10 @@ static const as_io_op_type CHILD_TYPE = {AS_IO_WAIT("io"), "waiting for a proces
 
 static const char children_key = 'C';
 
-/* The run is ending: kill every child and close its handles (on_exit will
- * not come for a killed one once its handle is closed). */
+/* The run is ending: kill every child, close its handles and reap it here
+ * (on_exit will not come once the handle is closed). Reaping waits until the
+ * child is really gone, so "no child left" holds the moment the run returns;
+ * SIGKILL makes that wait short. */
 static void close_children(as_attachment *a, lua_State *L, as_loop *loop) {
   children *all = (children *)a;
   as_list *n;
@@ -194,8 +198,14 @@ static void close_children(as_attachment *a, lua_State *L, as_loop *loop) {
   (void)loop;
   for (n = all->list.next; n != &all->list; n = n->next) {
     child *c = as_container_of(n, child, node);
+    int running = !c->exited && c->process.pid > 0;
     abort_child(&c->op);
     close_handle((uv_handle_t *)&c->process);
+    if (running) {
+      while (waitpid(c->process.pid, NULL, 0) < 0 && errno == EINTR) {}
+      running_remove(c->process.pid);
+      c->exited = 1;
+    }
   }
 }
 

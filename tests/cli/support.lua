@@ -102,19 +102,19 @@ function support.run(spec)
   return result
 end
 
--- Runs asched on `script` with the run's directory as arg[1], and sends SIGINT
--- once for each name in `markers`, each time only after the script has created
+-- Runs asched on `script` with the run's directory as arg[1], and sends
+-- `signal` ("INT" unless named) once for each name in `markers`, each time only after the script has created
 -- the file <dir>/<name> (so the script decides when it is ready). Returns
 -- {status, stdout, stderr, script, dir}; status 124 or 137 means it hung.
-function support.interrupt(script, markers)
+function support.interrupt(script, markers, signal)
   local dir = support.tmpdir()
   local path = dir .. "/script.lua"
   support.write(path, script)
   local waits = {}
   for _, m in ipairs(markers) do
     waits[#waits + 1] = string.format(
-      "i=0; while [ ! -e %s ] && [ $i -lt 1000 ]; do i=$((i+1)); sleep 0.01; done; kill -INT $pid",
-      quote(dir .. "/" .. m))
+      "i=0; while [ ! -e %s ] && [ $i -lt 1000 ]; do i=$((i+1)); sleep 0.01; done; kill -%s $pid",
+      quote(dir .. "/" .. m), signal or "INT")
   end
   -- asched runs in the background of a shell that the outer timeout kills,
   -- with its whole process group, if anything hangs.

@@ -161,6 +161,17 @@ describe("the asched REPL", function()
     assert.matches("asched exited with 0", screen, 1, true)
   end)
 
+  it("ends on SIGTERM as a script does: background tasks closed, history kept, status 143", function()
+    pane = repl()
+    pane.line("bg = asched.spawn(function() local g <close> = setmetatable({}, {__close = function() print('bg closed') end}) asched.sleep(1000) end)")
+    pane.line("os.execute('kill -TERM $PPID')")   -- the shell's parent: asched
+    local screen = pane.wait_for("\nasched exited with")
+    assert.matches("bg closed", screen, 1, true)
+    assert.matches("asched: terminated", screen, 1, true)
+    assert.matches("asched exited with 143", screen, 1, true)
+    assert.matches("os.execute('kill", sh("cat " .. quote(pane.home .. "/.asched_history")), 1, true)
+  end)
+
   it("keeps its history in a file in the home folder, readable by the user alone", function()
     pane = repl()
     pane.line("'remember me'")
