@@ -260,7 +260,10 @@ static int new_table_ref(lua_State *L, const char *mode) {
   return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-static void open_loop(lua_State *L, as_loop *loop, const as_loop_options *opts) {
+/* The C half of opening a loop: nothing here raises. Returns libuv's status. */
+static int open_loop(lua_State *L, as_loop *loop, const as_loop_options *opts) {
+  int status = uv_loop_init(&loop->uv);
+  if (status != 0) return status;
   loop->L = L;
   loop->options = *opts;
   as_clock_init(&loop->clock, opts->virtual_time);
@@ -273,9 +276,18 @@ static void open_loop(lua_State *L, as_loop *loop, const as_loop_options *opts) 
     loop->shuffle = malloc(sizeof *loop->shuffle);
     if (loop->shuffle) as_ready_shuffle_init(loop->shuffle, opts->seed);
   }
-  uv_loop_init(&loop->uv);
   uv_timer_init(&loop->uv, &loop->wakeup);
   loop->wakeup.data = loop;
+  loop->anchors_ref = loop->raises_ref = loop->cancels_ref = loop->callbacks_ref = LUA_NOREF;
+  loop->callback_queue_ref = loop->failures_ref = loop->causes_ref = LUA_NOREF;
+  loop->spawn_sites_ref = LUA_NOREF;
+  return 0;
+}
+
+/* The Lua half, in the run's protected call: a memory error here leaves a
+ * loop that close_loop can close. */
+static void open_tables(lua_State *L, as_loop *loop) {
+  const as_loop_options *opts = &loop->options;
   loop->anchors_ref = new_table_ref(L, NULL);
   loop->raises_ref = new_table_ref(L, NULL);
   loop->cancels_ref = new_table_ref(L, NULL);
@@ -295,20 +307,40 @@ static void close_handle(uv_handle_t *h, void *arg) {
   if (!uv_is_closing(h)) uv_close(h, on_closed);
 }
 
-/* Ends every task still pending (only after an internal error), lets the
- * attachments close their handles, closes the rest, runs libuv dry (which
- * also waits for threads still running), lets the attachments go, and frees
- * the loop. */
-static void close_loop(lua_State *L, as_loop *loop) {
-  as_list *n;
+/* (loop, task): as__task_abandon, which allocates (the task's
+ * CancelledError, the done callbacks it queues), so in a protected call. */
+static int abandon_protected(lua_State *L) {
+  as__task_abandon(lua_touserdata(L, 1), lua_touserdata(L, 2));
+  return 0;
+}
+
+/* Ends every task still pending (only after an internal error, such as
+ * running out of memory): abandons it, or drops it when even that runs out
+ * of memory, so that the loop below always closes. */
+static void end_pending_tasks(lua_State *L, as_loop *loop) {
   while (loop->live_tasks > 0) {
     as_task *t;
     as__loop_push_table(L, loop->anchors_ref);
     lua_rawgeti(L, -1, loop->live_tasks);
     t = lua_touserdata(L, -1);
     lua_pop(L, 2);
-    as__task_abandon(loop, t);
+    lua_pushcfunction(L, abandon_protected);
+    lua_pushlightuserdata(L, loop);
+    lua_pushlightuserdata(L, t);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
+      lua_pop(L, 1);
+      as__task_drop(loop, t);
+    }
   }
+}
+
+/* Ends every task still pending, lets the attachments close their handles,
+ * closes the rest, runs libuv dry (which also waits for threads still
+ * running), lets the attachments go, and frees the loop. Allocates nothing
+ * that could fail the close. */
+static void close_loop(lua_State *L, as_loop *loop) {
+  as_list *n;
+  end_pending_tasks(L, loop);
   for (n = loop->attachments.next; n != &loop->attachments; n = n->next) {
     as_attachment *a = as_container_of(n, as_attachment, node);
     if (a->close) a->close(a, L, loop);
@@ -343,6 +375,7 @@ static int run_protected(lua_State *L) {
   as_loop *loop = lua_touserdata(L, 1);
   as_task *main;
   int task;
+  open_tables(L, loop);
   if (loop->options.setup) loop->options.setup(L, loop, loop->options.setup_ud);
   main = as__task_spawn(L, loop, 2, lua_gettop(L) - 2);
   task = lua_gettop(L);
@@ -369,7 +402,10 @@ int as__run(lua_State *L, int nargs, const as_loop_options *opts, int *nresults)
     return luaL_error(L, "asched.run: a loop is already running (spawn or await inside it instead)");
   loop = calloc(1, sizeof *loop);
   if (loop == NULL) return luaL_error(L, "not enough memory");
-  open_loop(L, loop, opts);
+  if (open_loop(L, loop, opts) != 0) {
+    free(loop);
+    return luaL_error(L, "not enough memory");
+  }
   lua_pushcfunction(L, run_protected);
   lua_pushlightuserdata(L, loop);
   lua_rotate(L, base, 2);                  /* [run_protected loop fn args] */

@@ -20,8 +20,8 @@
 static void anchor(lua_State *L, as_loop *loop, as_task *t) {
   as__loop_push_table(L, loop->anchors_ref);
   lua_pushvalue(L, -2);
+  lua_rawseti(L, -2, loop->live_tasks + 1);  /* may raise: count the task once stored */
   t->anchor = ++loop->live_tasks;
-  lua_rawseti(L, -2, t->anchor);
   lua_pop(L, 1);
 }
 
@@ -644,6 +644,38 @@ void as__task_abandon(as_loop *loop, as_task *t) {
   as__error_push(L, "CancelledError", "abandoned when the run ended");
   lua_setiuservalue(L, -2, 1);
   finish(L, loop, t, AS_OUTCOME_CANCELLED);
+}
+
+void as__task_drop(as_loop *loop, as_task *t) {
+  lua_State *L = loop->L;
+  as_list *n;
+  if (t->state != AS_TASK_DONE) {
+    if (t->state == AS_TASK_SUSPENDED && !(t->flags & AS_TASK_IN_READY) && t->wait && t->wait->type->abandon)
+      t->wait->type->abandon(loop, t);
+    if (t->flags & AS_TASK_IN_READY) {
+      as_ready_remove(&loop->ready, &t->link.waiter.node);
+      t->flags &= ~AS_TASK_IN_READY;
+    } else if (t->state == AS_TASK_SUSPENDED) {
+      detach(loop, t);                 /* again is harmless: lists reset removed nodes */
+    }
+    if (t->co != NULL) {
+      close_coroutine(loop, t, t->co);
+      lua_settop(t->co, 0);
+    }
+    t->state = AS_TASK_DONE;
+    t->outcome = AS_OUTCOME_CANCELLED;
+    t->co = NULL;
+    t->wait = NULL;
+  }
+  if (t->flags & AS_TASK_PENDING_RAISE) {   /* setting a key to nil allocates nothing */
+    as__loop_push_table(L, loop->raises_ref);
+    lua_pushnil(L);
+    lua_rawsetp(L, -2, t);
+    lua_pop(L, 1);
+  }
+  t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED | AS_TASK_TRACE_CANCEL | AS_TASK_HAS_CALLBACKS);
+  while ((n = as_list_first(&t->waiters)) != NULL) as_list_remove(n);
+  if (t->anchor != 0) unanchor(L, loop, t);
 }
 
 /* What a task that just suspended is doing, in as_observer's words. */

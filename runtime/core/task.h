@@ -163,6 +163,11 @@ void as__task_raise(lua_State *L, struct as_loop *loop, as_task *t);
  * coroutine so <close> variables run and finishes it as cancelled. */
 void as__task_abandon(struct as_loop *loop, as_task *t);
 
+/* As as__task_abandon, without allocating, for when that ran out of memory
+ * (also half-way): the task ends cancelled with no error value; whoever
+ * waited on it is unlinked, not told, and its done callbacks are dropped. */
+void as__task_drop(struct as_loop *loop, as_task *t);
+
 /* The scheduler's only way into a coroutine: runs `t` until it suspends or ends. */
 void as__task_step(struct as_loop *loop, as_task *t);
 

@@ -1,5 +1,7 @@
 /* io_op.c -- an I/O operation a task waits for, and the one continuation that
- * ends every such wait (see io_op.h). */
+ * ends every such wait (see io_op.h). The loop lists its operations (an
+ * attachment), so that one whose results nobody came for -- its waiter was
+ * woken, then abandoned when the run ended -- is released at the run's end. */
 #include "io_op.h"
 
 #include <lauxlib.h>
@@ -21,6 +23,50 @@ void as__io_op_abandon(as_loop *loop, as_task *t) {
   if (!op->done && op->type->abort) op->type->abort(op);
 }
 
+/* ---- the loop's operations ---- */
+
+typedef struct {
+  as_attachment base;
+  as_list list;         /* as_io_op, by node */
+} operations;
+
+static const char operations_key = 'O';
+
+static void release(as_io_op *op) {
+  as_list_remove(&op->node);
+  op->type->release(op);
+}
+
+/* The run has ended and every task with it. An operation that is done but
+ * still listed will never be read: its waiter was woken, then abandoned
+ * before it ran. Release those now, while every other attachment is still
+ * there; the others are let go already and release themselves as libuv
+ * finishes them. */
+static void release_orphans(as_attachment *a, lua_State *L, as_loop *loop) {
+  operations *all = (operations *)a;
+  as_list *n, *next;
+  (void)loop;
+  for (n = all->list.next; n != &all->list; n = next) {
+    as_io_op *op = as_container_of(n, as_io_op, node);
+    next = n->next;
+    if (!op->done) continue;
+    luaL_unref(L, LUA_REGISTRYINDEX, op->caller_ref);
+    release(op);
+  }
+}
+
+/* Out of memory, the operation is only left out of the end-of-run release. */
+static void list_operation(as_io_op *op) {
+  int made;
+  operations *all = (operations *)as__loop_attachment_make(op->loop, &operations_key, sizeof *all,
+                                                           release_orphans, NULL, &made);
+  if (all == NULL) return;
+  if (made) as_list_init(&all->list);
+  as_list_push_back(&all->list, &op->node);
+}
+
+/* ---- one operation ---- */
+
 void as__io_op_init(as_io_op *op, const as_io_op_type *type, as_loop *loop) {
   op->type = type;
   op->site.type = &type->wait;
@@ -28,6 +74,7 @@ void as__io_op_init(as_io_op *op, const as_io_op_type *type, as_loop *loop) {
   op->caller = NULL;
   op->caller_ref = LUA_NOREF;
   op->done = 0;
+  as_list_init(&op->node);
 }
 
 /* The waiter is done with the operation (results read, or cancelled):
@@ -36,30 +83,44 @@ static void let_go(lua_State *L, as_io_op *op) {
   luaL_unref(L, LUA_REGISTRYINDEX, op->caller_ref);
   op->caller_ref = LUA_NOREF;
   op->caller = NULL;
-  if (op->done) op->type->release(op);
+  if (op->done) release(op);
   else if (op->type->abort) op->type->abort(op);
 }
 
+/* (op) -> the operation's results, or raises its error. */
+static int push_results(lua_State *L) {
+  as_io_op *op = lua_touserdata(L, 1);
+  int n;
+  lua_pop(L, 1);
+  n = op->type->push(L, op);
+  return n == AS_IO_FAILED ? lua_error(L) : n;
+}
+
 /* The one continuation of an I/O wait: a cancelled caller lets go and
- * raises; otherwise the operation's results, or its error. */
+ * raises; otherwise the operation's results, or its error. The results are
+ * pushed in a protected call, so that the operation is let go even when
+ * pushing them runs out of memory. */
 static int resumed(lua_State *L, int status, lua_KContext ctx) {
   as_io_op *op = (as_io_op *)ctx;
-  int n;
+  int base = lua_gettop(L);
   (void)status;
   if (as__task_take_raise(L, op->loop, op->caller)) {
     let_go(L, op);
     return lua_error(L);
   }
-  n = op->type->push(L, op);
+  lua_pushcfunction(L, push_results);
+  lua_pushlightuserdata(L, op);
+  status = lua_pcall(L, 1, LUA_MULTRET, 0);
   let_go(L, op);
-  if (n == AS_IO_FAILED) return lua_error(L);
-  return n;
+  if (status != LUA_OK) return lua_error(L);
+  return lua_gettop(L) - base;
 }
 
 int as__io_op_wait(lua_State *L, as_io_op *op, as_task *t) {
   as__task_push(L, op->loop, t);
   op->caller_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   op->caller = t;
+  list_operation(op);   /* only a waited operation: its maker frees one that never started */
   as__task_set_wait(t, &op->site);
   return as__task_suspend(L, op->loop, t, resumed, (lua_KContext)op);
 }
@@ -71,7 +132,7 @@ void as__io_op_finish(as_io_op *op) {
     return;
   }
   if (op->caller != NULL) luaL_unref(op->loop->L, LUA_REGISTRYINDEX, op->caller_ref);
-  op->type->release(op);
+  release(op);
 }
 
 void as__io_error_push(lua_State *L, int code, const char *fmt, ...) {

@@ -42,6 +42,7 @@ struct as_io_op {
   as_task *caller;                /* the waiting task, or NULL once let go */
   int caller_ref;                 /* anchors the caller's Task */
   int done;                       /* libuv is finished with it */
+  as_list node;                   /* in the loop's list of waited operations */
 };
 
 /* The describe function of an operation: its type's `what`. */
