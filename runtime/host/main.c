@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#ifdef ASCHED_SANITIZE
+#include "alloc_failure.h"
+#endif
 #include "errors.h"
 #include "host.h"
 #include "interrupt.h"
@@ -21,6 +24,7 @@ extern const size_t as__exercises_lua_size;
 
 const char *as_progname = "asched";
 as_run_options as_host_options = {.host_setup = as__interrupt_setup};
+
 
 /* Option bits found by collect_args. */
 enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_UPPER_E = 16, HAS_HELP = 32 };
@@ -253,7 +257,11 @@ static int load_script(lua_State *L, char **argv, int *nargs) {
 
 static int run_script(lua_State *L, char **argv) {
   int n, status = load_script(L, argv, &n);
-  return status == LUA_OK ? run_loaded(L, LUA_OK, n) : status;
+  if (status != LUA_OK) return status;
+#ifdef ASCHED_SANITIZE
+  as__alloc_failure_arm();
+#endif
+  return run_loaded(L, LUA_OK, n);
 }
 
 static void print_version(void) {
@@ -413,19 +421,21 @@ static void on_warning(void *ud, const char *msg, int tocont) {
   warning_continues = tocont;
 }
 
-/* The slab allocator (alloc.c), except under the sanitizers or when
- * ASCHED_ALLOC=libc asks for malloc so that valgrind sees every Lua object. */
+/* The slab allocator (alloc.c), except when ASCHED_ALLOC=libc asks for
+ * malloc so that valgrind sees every Lua object, and under the sanitizers:
+ * malloc, so that they see every Lua object, with failures injected. */
 static lua_State *new_state(as_allocator **allocator) {
   lua_State *L;
   const char *choice = getenv("ASCHED_ALLOC");
   *allocator = NULL;
-#ifndef ASCHED_SANITIZE
-  if (choice == NULL || strcmp(choice, "libc") != 0) *allocator = as_allocator_new();
-#else
+#ifdef ASCHED_SANITIZE
   (void)choice;
-#endif
+  L = lua_newstate(as__alloc_failing, NULL);
+#else
+  if (choice == NULL || strcmp(choice, "libc") != 0) *allocator = as_allocator_new();
   if (*allocator == NULL) return luaL_newstate();
   L = lua_newstate(as_alloc, *allocator);
+#endif
   if (L == NULL) return NULL;
   lua_atpanic(L, on_panic);
   lua_setwarnf(L, on_warning, NULL);
@@ -435,7 +445,11 @@ static lua_State *new_state(as_allocator **allocator) {
 int main(int argc, char **argv) {
   int status, ok;
   as_allocator *allocator;
-  lua_State *L = new_state(&allocator);
+  lua_State *L;
+#ifdef ASCHED_SANITIZE
+  as__alloc_failure_take_libuv();   /* before any use of libuv */
+#endif
+  L = new_state(&allocator);
   if (L == NULL) {
     as_host_message("cannot create state: not enough memory");
     return EXIT_FAILURE;
