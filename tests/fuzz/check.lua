@@ -19,12 +19,19 @@ end
 
 -- Waits for `list` to end; a DeadlockError must name each one still pending.
 -- Returns nil, or the deadlock report when the wait ended in a deadlock.
-local function wait_all(list, broken)
+-- A true deadlock stays one: after it, a long sleep here lets any timer that
+-- the detector overlooked fire, and no step of the program may run.
+local function wait_all(list, broken, H)
   local ok, e = pcall(asched.wait, list)
   if ok then return nil end
   if type(e) ~= "table" or e.name ~= "DeadlockError" then
     broken[#broken + 1] = "waiting for the program's tasks raised " .. error_text(e)
     return error_text(e)
+  end
+  local progress = H.progress
+  asched.sleep(1000)   -- no program's timer is more than a few seconds away
+  if H.progress ~= progress then
+    broken[#broken + 1] = "DeadlockError while the program could still run:\n" .. e.message
   end
   for _, t in ipairs(list) do
     if not t:done() and not e.message:find(t.name, 1, true) then
@@ -63,7 +70,7 @@ function check.run(asched_module, source, name)
   local cancelled_before = false
   while #others() > 0 do
     local before = #others()
-    local deadlock = wait_all(others(), broken)
+    local deadlock = wait_all(others(), broken, H)
     if deadlock then
       if cancelled_before and #others() == before then
         broken[#broken + 1] = "tasks did not end after being cancelled:\n" .. deadlock

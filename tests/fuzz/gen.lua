@@ -52,6 +52,7 @@ local function pick(choose, list) return list[choose(#list)] end
 local function make_prims(choose)
   local p = {sem = {}, bsem = {}, lock = 1 + (choose(2) - 1), event = choose(2), cond = choose(2) - 1,
              queue = {}, barrier = {}}
+  p.cond_shares_lock = p.cond > 0 and choose(2) == 1   -- condition(L[1]): held by `hold` steps too
   for i = 1, choose(2) do p.sem[i] = choose(4) - 1 end          -- permits 0..3
   for i = 1, choose(2) - 1 do p.bsem[i] = choose(3) end          -- bounded 1..3
   for i = 1, choose(3) do p.queue[i] = {kind = pick(choose, QUEUE_KINDS), maxsize = choose(4) - 1} end
@@ -86,7 +87,7 @@ local function step(choose, prims, depth)
   -- leaves: waits and signals on one thing
   if k <= 3 then s = {op = "sleep", delay = pick(choose, DELAYS)}
   elseif k == 4 then s = {op = "fail"}
-  elseif k == 5 then s = {op = "cancel", task = choose(9)}
+  elseif k == 5 then s = choose(4) == 1 and {op = "uncancel", task = choose(9)} or {op = "cancel", task = choose(9)}
   elseif k == 6 then s = {op = "await", task = choose(9)}
   elseif k == 7 then s = {op = "event_wait", event = choose(prims.event)}
   elseif k == 8 then s = {op = "event_set", event = choose(prims.event)}
@@ -234,6 +235,7 @@ local RENDER = {
   sleep = function(s) return "H.sleep(" .. num(s.delay) .. ")" end,
   fail = function() return "H.fail()" end,
   cancel = function(s) return "H.cancel(" .. s.task .. ")" end,
+  uncancel = function(s) return "H.uncancel(" .. s.task .. ")" end,
   await = function(s) return "H.await(" .. s.task .. ")" end,
   event_wait = function(s) return "E[" .. s.event .. "]:wait()" end,
   event_set = function(s) return "E[" .. s.event .. "]:set()" end,
@@ -274,10 +276,8 @@ local RENDER = {
   wait_for = function(s, ind)
     return string.format("H.wait_for(%s, %s, %s)", fn(s.body, ind), num(s.delay), tostring(s.as_task))
   end,
-  timeout = function(s, ind) return string.format("asched.timeout(%s, %s)", num(s.delay), fn(s.body, ind)) end,
-  timeout_at = function(s, ind)
-    return string.format("asched.timeout_at(asched.now() + %s, %s)", num(s.delay), fn(s.body, ind))
-  end,
+  timeout = function(s, ind) return string.format("H.timeout(%s, %s)", num(s.delay), fn(s.body, ind)) end,
+  timeout_at = function(s, ind) return string.format("H.timeout_at(%s, %s)", num(s.delay), fn(s.body, ind)) end,
   move_on_after = function(s, ind) return string.format("H.move_on_after(%s, %s)", num(s.delay), fn(s.body, ind)) end,
   shield = function(s, ind) return string.format("H.shield(%s, %s)", fn(s.body, ind), tostring(s.as_task)) end,
   task_group = function(s, ind)
@@ -306,7 +306,9 @@ function gen.render(program)
   for i, n in ipairs(p.bsem) do lines[#lines + 1] = string.format("BS[%d] = H.bounded_semaphore(%d)", i, n) end
   for i = 1, p.lock do lines[#lines + 1] = string.format("L[%d] = H.lock()", i) end
   for i = 1, p.event do lines[#lines + 1] = string.format("E[%d] = asched.event()", i) end
-  for i = 1, p.cond do lines[#lines + 1] = string.format("C[%d] = H.condition()", i) end
+  for i = 1, p.cond do
+    lines[#lines + 1] = string.format("C[%d] = H.condition(%s)", i, p.cond_shares_lock and "L[1]" or "")
+  end
   for i, q in ipairs(p.queue) do lines[#lines + 1] = string.format("Q[%d] = H.queue(%q, %d)", i, q.kind, q.maxsize) end
   for i, n in ipairs(p.barrier) do lines[#lines + 1] = string.format("B[%d] = H.barrier(%d)", i, n) end
   return table.concat(lines, "\n") .. "\n" .. render_body(program.main, "")

@@ -12,7 +12,9 @@
 --   shutdown(true); a FIFO queue gives its items in put order;
 -- * every <close> handler runs exactly once;
 -- * task_group never returns while a child runs;
--- * the clock never goes backwards;
+-- * the clock never goes backwards; a sleep never ends early, nor a deadline
+--   (timeout, timeout_at, wait_for, move_on_after) expire early;
+-- * a DeadlockError is never raised while a task could still run (check.lua);
 -- * a step raises only errors it may raise (an argument error or "attempt to
 --   index" in a valid program is a broken invariant).
 
@@ -32,7 +34,7 @@ local function error_name(e)
 end
 
 function harness.new(asched)
-  local H = {tasks = {}, broken = {}, closers_made = 0, closers_closed = 0, last_now = asched.now(),
+  local H = {tasks = {}, broken = {}, progress = 0, closers_made = 0, closers_closed = 0, last_now = asched.now(),
              sems = {}, locks = {}, queues = {}, barriers = {}, conds = {}, next_id = 0}
 
   local function broke(fmt, ...)
@@ -44,6 +46,7 @@ function harness.new(asched)
     local now = asched.now()
     if now < H.last_now then broke("the clock went back from %.9f to %.9f", H.last_now, now) end
     H.last_now = now
+    H.progress = H.progress + 1
   end
 
   -- Task number k (counted from 1, wrapping), or nil when none yet.
@@ -88,8 +91,8 @@ function harness.new(asched)
     return l
   end
 
-  function H.condition()
-    local c = asched.condition()
+  function H.condition(lock)
+    local c = asched.condition(lock)
     H.conds[c] = 0
     return c
   end
@@ -115,17 +118,50 @@ function harness.new(asched)
     check_clock()
   end
 
+  -- A sleep never ends early; a deadline never expires early.
+  local function not_early(what, start, d)
+    local now = asched.now()
+    local elapsed = now - start
+    -- The clock counts nanoseconds; seconds as doubles round to their ulp.
+    if elapsed < d - 1e-9 - now * 1e-15 then broke("%s(%g) ended after %.9f s", what, d, elapsed) end
+  end
+
   function H.sleep(d)
     check_clock()
+    local start = asched.now()
     asched.sleep(d)
+    not_early("sleep", start, d)
     check_clock()
   end
+
+  -- Calls call(arg, body') with body' = body watched: a TimeoutError that
+  -- comes out of the body itself is a nested deadline's, not this one's.
+  local function deadline(what, d, call, arg, body)
+    local start, inner = asched.now(), false
+    local function watched()
+      local ok, e = pcall(body)
+      if ok then return end
+      if error_name(e) == "TimeoutError" then inner = true end
+      error(e, 0)
+    end
+    local ok, e = pcall(call, arg, watched)
+    if not ok and error_name(e) == "TimeoutError" and not inner then not_early(what, start, d) end
+    if not ok then error(e, 0) end
+  end
+
+  function H.timeout(d, fn) deadline("timeout", d, asched.timeout, d, fn) end
+  function H.timeout_at(d, fn) deadline("timeout_at", d, asched.timeout_at, asched.now() + d, fn) end
 
   function H.fail() error("boom", 0) end
 
   function H.cancel(k)
     local t = task(k)
     if t then t:cancel() end
+  end
+
+  function H.uncancel(k)
+    local t = task(k)
+    if t then t:uncancel() end
   end
 
   function H.await(k)
@@ -261,12 +297,24 @@ function harness.new(asched)
   end
 
   function H.wait_for(fn, delay, as_task)
-    asched.wait_for(as_task and register(asched.spawn(fn)) or fn, delay)
+    if as_task then
+      local start, t = asched.now(), register(asched.spawn(fn))
+      local ok, e = pcall(asched.wait_for, t, delay)
+      -- The task's own TimeoutError comes out as itself, after it ended.
+      if not ok and error_name(e) == "TimeoutError" and not (t:done() and not t:cancelled()) then
+        not_early("wait_for", start, delay)
+      end
+      if not ok then error(e, 0) end
+    else
+      deadline("wait_for", delay, function(d, body) return asched.wait_for(body, d) end, delay, fn)
+    end
   end
 
   function H.move_on_after(delay, fn)
+    local start = asched.now()
     local finished = asched.move_on_after(delay, fn)
     if type(finished) ~= "boolean" then broke("move_on_after returned %s", tostring(finished)) end
+    if finished == false then not_early("move_on_after", start, delay) end
   end
 
   function H.shield(fn, as_task)
