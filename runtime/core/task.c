@@ -674,6 +674,7 @@ void as__task_drop(as_loop *loop, as_task *t) {
     lua_pop(L, 1);
   }
   t->flags &= ~(AS_TASK_PENDING_RAISE | AS_TASK_CANCEL_REQUESTED | AS_TASK_TRACE_CANCEL | AS_TASK_HAS_CALLBACKS);
+  if (loop->finishing == t) loop->finishing = NULL;   /* finish() ran out of memory half-way */
   while ((n = as_list_first(&t->waiters)) != NULL) as_list_remove(n);
   if (t->anchor != 0) unanchor(L, loop, t);
 }
