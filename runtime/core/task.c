@@ -626,9 +626,10 @@ static void fail(as_loop *loop, as_task *t, lua_State *co) {
   lua_pop(L, 2);
 }
 
-void as__task_abandon(as_loop *loop, as_task *t) {
-  lua_State *L = loop->L, *co;
-  /* What it waits on lets go first: that may wake it. */
+/* A task the run leaves behind: what it waits on lets go first (that may
+ * wake it), then it leaves the ready queue or its wait. Again is harmless:
+ * lists reset the nodes they remove, and detach clears t->wait. */
+static void leave_everything(as_loop *loop, as_task *t) {
   if (t->state == AS_TASK_SUSPENDED && !(t->flags & AS_TASK_IN_READY) && t->wait && t->wait->type->abandon)
     t->wait->type->abandon(loop, t);
   if (t->flags & AS_TASK_IN_READY) {
@@ -637,6 +638,11 @@ void as__task_abandon(as_loop *loop, as_task *t) {
   } else if (t->state == AS_TASK_SUSPENDED) {
     detach(loop, t);
   }
+}
+
+void as__task_abandon(as_loop *loop, as_task *t) {
+  lua_State *L = loop->L, *co;
+  leave_everything(loop, t);
   co = t->co;
   close_coroutine(loop, t, co);
   lua_settop(co, 0);
@@ -650,14 +656,7 @@ void as__task_drop(as_loop *loop, as_task *t) {
   lua_State *L = loop->L;
   as_list *n;
   if (t->state != AS_TASK_DONE) {
-    if (t->state == AS_TASK_SUSPENDED && !(t->flags & AS_TASK_IN_READY) && t->wait && t->wait->type->abandon)
-      t->wait->type->abandon(loop, t);
-    if (t->flags & AS_TASK_IN_READY) {
-      as_ready_remove(&loop->ready, &t->link.waiter.node);
-      t->flags &= ~AS_TASK_IN_READY;
-    } else if (t->state == AS_TASK_SUSPENDED) {
-      detach(loop, t);                 /* again is harmless: lists reset removed nodes */
-    }
+    leave_everything(loop, t);
     if (t->co != NULL) {
       close_coroutine(loop, t, t->co);
       lua_settop(t->co, 0);
