@@ -98,10 +98,15 @@ local function step(choose, prims, depth)
   elseif k == 13 then s = {op = "get_nowait", queue = choose(#prims.queue)}
   elseif k == 14 then s = {op = "shutdown", queue = choose(#prims.queue), immediate = choose(2) == 1}
   elseif k == 15 then s = {op = "join", queue = choose(#prims.queue)}
-  elseif k == 16 and #prims.barrier > 0 then s = {op = "barrier_wait", barrier = choose(#prims.barrier)}
-  elseif k == 17 and #prims.barrier > 0 then s = {op = pick(choose, {"barrier_abort", "barrier_reset"}), barrier = choose(#prims.barrier)}
-  elseif k == 18 and prims.cond > 0 then s = {op = "cond_wait", cond = choose(prims.cond), target = choose(3)}
-  elseif k == 19 and prims.cond > 0 then s = {op = "cond_notify", cond = choose(prims.cond), all = choose(2) == 1}
+  -- (a program without barriers or conditions sleeps instead: see the end)
+  elseif k == 16 then
+    if #prims.barrier > 0 then s = {op = "barrier_wait", barrier = choose(#prims.barrier)} end
+  elseif k == 17 then
+    if #prims.barrier > 0 then s = {op = pick(choose, {"barrier_abort", "barrier_reset"}), barrier = choose(#prims.barrier)} end
+  elseif k == 18 then
+    if prims.cond > 0 then s = {op = "cond_wait", cond = choose(prims.cond), target = choose(3)} end
+  elseif k == 19 then
+    if prims.cond > 0 then s = {op = "cond_notify", cond = choose(prims.cond), all = choose(2) == 1} end
   elseif k == 20 then s = {op = "on_done", task = choose(9), action = action(choose, prims)}
   -- steps with bodies
   elseif k <= 22 then s = {op = "spawn", body = body(choose, prims, depth + 1), cancel_at_once = choose(6) == 1}
