@@ -169,5 +169,6 @@ void as__open_fs(lua_State *L);        /* fs.c: asched.fs */
 void as__open_process(lua_State *L);   /* process.c: asched.process */
 void as__open_tcp(lua_State *L);       /* tcp.c: asched.tcp */
 void as__open_http(lua_State *L);      /* http.c: asched.http */
+void as__open_http_server(lua_State *L); /* http_server.c: asched.http.listen */
 
 #endif

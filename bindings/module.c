@@ -125,6 +125,7 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
   as__open_process(L);
   as__open_tcp(L);
   as__open_http(L);
+  as__open_http_server(L);   /* adds listen to asched.http */
   lua_pushliteral(L, ASCHED_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

@@ -483,4 +483,27 @@ function asched.http.get(url, opts) end
 ---@return asched.HttpResponse
 function asched.http.post(url, body, opts) end
 
+---@class asched.HttpRequest
+---@field method string
+---@field path string
+---@field query string?
+---@field headers table<string, string>
+---@field body string
+
+---@class asched.HttpServer
+---@field port integer
+local HttpServer = {}
+
+---Stops accepting; requests in flight finish. Idempotent.
+function HttpServer:close() end
+
+---Serves HTTP/1.1: handler(req) runs in a task per request and returns
+---status, body [, headers]. Raises IOError (bind/listen error).
+---@param host string?
+---@param port integer
+---@param handler async fun(req: asched.HttpRequest): integer, (string|number)?, table<string, string>?
+---@param opts? {max_body: integer?, timeout: number?, reuseport: boolean?}
+---@return asched.HttpServer
+function asched.http.listen(host, port, handler, opts) end
+
 return asched
