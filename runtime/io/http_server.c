@@ -73,6 +73,8 @@ struct conn {
   as_buffer url, field, value, headers, body;  /* headers: "name\0value\0"... */
   as_buffer pending;    /* bytes read past a full queue, parsed once it drains */
   int in_value;         /* the parser is in a header value */
+  int in_message;       /* a request has begun and is not complete */
+  as_alarm read_deadline; /* a request must arrive whole, an idle one close, in opts.timeout */
   int rejected;         /* 400 or 413 queued: nothing more is read */
   as_list queue;        /* request */
   int queued;
@@ -282,6 +284,7 @@ static void handler_failed(lua_State *L, request *r, int task, as_task *t) {
 }
 
 static void flush(conn *c);
+static void reject(conn *c, int status);
 
 /* The handler task ended, however: its response is ready (or the request
  * goes, when the connection has). */
@@ -333,6 +336,23 @@ static void deadline_passed(as_alarm *a, lua_State *L, as_loop *loop) {
 
 /* ---- connections ---- */
 
+/* The client took too long: to send a whole request (408), or to send
+ * another on an idle keep-alive connection (closed quietly). */
+static void read_deadline_passed(as_alarm *a, lua_State *L, as_loop *loop) {
+  conn *c = as_container_of(a, conn, read_deadline);
+  (void)L;
+  (void)loop;
+  if (c->handle_closed) return;
+  if (c->in_message) reject(c, 408);
+  else if (as_list_empty(&c->queue)) conn_close(c);
+}
+
+static void arm_read_deadline(conn *c) {
+  as__alarm_stop(c->loop, &c->read_deadline);
+  if (c->opts.timeout > 0 && !c->handle_closed)
+    as__alarm_start(c->loop, &c->read_deadline, as__loop_now(c->loop) + c->opts.timeout);
+}
+
 static void reset_message(conn *c) {
   c->url.size = c->field.size = c->value.size = c->headers.size = c->body.size = 0;
   c->in_value = 0;
@@ -362,6 +382,7 @@ static void conn_close(conn *c) {
   }
   if (c->handle_closed) return;
   c->handle_closed = 1;
+  as__alarm_stop(c->loop, &c->read_deadline);
   for (n = c->queue.next; n != &c->queue; n = n->next) {
     request *r = as_container_of(n, request, node);
     if (r->task != NULL) {
@@ -416,6 +437,7 @@ static void flush(conn *c) {
   if (as_list_empty(&c->queue) && !c->reading && !c->closing && !c->rejected) resume_reading(c);
   if (as_list_empty(&c->queue)) {
     if (c->closing || c->rejected) conn_close(c);
+    else if (!c->in_message) arm_read_deadline(c);   /* idle: the next request has opts.timeout to come */
     return;
   }
   if (!c->reading && !c->closing && !c->rejected && c->queued < MAX_QUEUED) resume_reading(c);
@@ -533,7 +555,10 @@ static int commit_header(conn *c) {
 static conn *conn_of(http_parser *p) { return p->data; }
 
 static int on_message_begin(http_parser *p) {
-  reset_message(conn_of(p));
+  conn *c = conn_of(p);
+  reset_message(c);
+  c->in_message = 1;
+  arm_read_deadline(c);
   return 0;
 }
 
@@ -573,7 +598,10 @@ static int on_body(http_parser *p, const char *at, size_t n) {
 static int on_message_complete(http_parser *p) {
   conn *c = conn_of(p);
   lua_State *L = c->loop->L;
-  request *r = request_new(c);
+  request *r;
+  c->in_message = 0;
+  as__alarm_stop(c->loop, &c->read_deadline);
+  r = request_new(c);
   if (r == NULL) return 1;
   r->keep_alive = http_should_keep_alive(p) && !c->closing && c->l != NULL;
   r->head = p->method == HTTP_HEAD;
@@ -677,6 +705,7 @@ static void on_connection(uv_stream_t *s, int status) {
   c->loop = l->loop;
   c->l = l;
   c->opts = l->opts;
+  c->read_deadline.fire = read_deadline_passed;
   as_list_init(&c->queue);
   uv_tcp_init(&l->loop->uv, &c->handle);
   c->handle.data = c;
