@@ -24,6 +24,7 @@
 #include <uv.h>
 
 #include "buffer.h"
+#include "clock.h"
 #include "errors.h"
 #include "io_op.h"
 #include "task.h"
@@ -349,7 +350,7 @@ static void read_deadline_passed(as_alarm *a, lua_State *L, as_loop *loop) {
 
 static void arm_read_deadline(conn *c) {
   as__alarm_stop(c->loop, &c->read_deadline);
-  if (c->opts.timeout > 0 && !c->handle_closed)
+  if (c->opts.timeout != AS_NEVER && !c->handle_closed)
     as__alarm_start(c->loop, &c->read_deadline, as__loop_now(c->loop) + c->opts.timeout);
 }
 
@@ -528,7 +529,7 @@ static int spawn_handler(lua_State *L) {
   push_request(L, c);
   r->task = as__task_spawn(L, c->loop, 1, 1);
   as_list_push_back(&r->task->waiters, &r->done.node);
-  if (c->opts.timeout > 0) as__alarm_start(c->loop, &r->deadline, as__loop_now(c->loop) + c->opts.timeout);
+  if (c->opts.timeout != AS_NEVER) as__alarm_start(c->loop, &r->deadline, as__loop_now(c->loop) + c->opts.timeout);
   return 0;
 }
 

@@ -25,7 +25,9 @@ typedef struct as_http_server {
 
 typedef struct as_http_options {
   size_t max_body;       /* bytes; a larger body gets 413 */
-  uint64_t timeout;      /* ns a handler may run before the client gets 503 */
+  uint64_t timeout;      /* ns a handler may run before the client gets 503, a
+                          * request may take to arrive, a connection may idle;
+                          * AS_NEVER: no deadline */
   int reuseport;         /* SO_REUSEPORT: several processes serve one port */
 } as_http_options;
 
