@@ -57,8 +57,8 @@ describe("the scripts directories", function()
   -- A new script needs its own checks below; this list makes that visible.
   it("hold exactly the scripts this spec checks", function()
     assert.same({"async_scheduler.lua", "compare_sync_async.lua", "hello.lua", "real_fetch.lua"}, listing(""))
-    assert.same({"as_completed.lua", "basic_coroutine.lua", "error_handling.lua", "gathering_tasks.lua"},
-                listing("examples"))
+    assert.same({"as_completed.lua", "basic_coroutine.lua", "chat_server.lua", "error_handling.lua",
+                 "gathering_tasks.lua", "web_service.lua"}, listing("examples"))
     assert.same({"cancellation.lua", "context_managers.lua", "debugging.lua", "task_groups.lua", "threading.lua",
                  "timeouts.lua"}, listing("advanced"))
   end)
@@ -287,6 +287,53 @@ describe("scripts/examples/gathering_tasks.lua", function()
     local r = output("examples/gathering_tasks.lua")
     assert_in_order(r.stdout, {"item 1 succeeded: alpha", "item 2 failed: beta broke",
                                "item 3 succeeded: gamma", "2 succeeded, 1 failed", "gather({}).n = 0"})
+  end)
+end)
+
+describe("scripts/examples/web_service.lua", function()
+  it("serves a burst of reports at most three at once, and a cheap request meanwhile", function()
+    local r = output("examples/web_service.lua")
+    assert_ran_cleanly(r)
+    for n = 1, 6 do assert.matches(string.format("report %d: %d squared is %d", n, n, n * n), r.stdout, 1, true) end
+    assert_in_order(r.stdout, {"health answered in 0.0 s, while reports waited: ok",
+                               "6 reports took 1.0 s: at most 3 at once", "not found: 404"})
+  end)
+
+  it("serves until stopped with `serve PORT`", function()
+    local p = io.popen("cd " .. support.quote(scripts) .. " && pwd")
+    local absolute = p:read("l") .. "/"
+    p:close()
+    local r = support.interrupt([[
+local dir = ...
+asched.spawn(function()
+  asched.sleep(0.2)
+  io.write("answered: ", asched.http.get("http://127.0.0.1:18733/report?n=7").body)
+  io.stdout:flush()
+  local f = assert(io.open(dir .. "/ready", "w")) f:close()
+end)
+arg = {[0] = "web_service.lua", "serve", "18733"}
+dofile("]] .. absolute .. [[examples/web_service.lua")
+]], {"ready"})
+    assert.equal(130, r.status, support.describe(r))
+    assert_in_order(r.stdout, {"serving on http://127.0.0.1:18733/", "answered: report 7: 7 squared is 49"})
+  end)
+end)
+
+describe("scripts/examples/chat_server.lua", function()
+  it("sends every line to every other member, then everyone leaves", function()
+    local r = output("examples/chat_server.lua")
+    assert_ran_cleanly(r)
+    local lines = {}
+    for line in r.stdout:gmatch("[^\n]+") do lines[#lines + 1] = line end
+    assert.equal(4, #lines, r.stdout)
+    local said = {["hello"] = 0, ["hi there"] = 0, ["good morning"] = 0}
+    for i = 1, 3 do
+      local me, a, x, b, y = lines[i]:match("^(guest%d) heard (guest%d): (.-) and (guest%d): (.+)$")
+      assert(me and a ~= me and b ~= me and a ~= b, lines[i])
+      said[x], said[y] = said[x] + 1, said[y] + 1
+    end
+    assert.same({["hello"] = 2, ["hi there"] = 2, ["good morning"] = 2}, said)
+    assert.equal("everyone left; the room is closed", lines[4])
   end)
 end)
 
