@@ -6,6 +6,8 @@
 --   asched scripts/examples/web_service.lua            a demo: serve, send a burst, stop
 --   asched scripts/examples/web_service.lua serve 8080  serve until Ctrl-C
 --     (then try: curl http://127.0.0.1:8080/report?n=7)
+--   asched scripts/examples/web_service.lua serve 8080 reuseport
+--     several processes on one port, the kernel spreading connections over them
 
 local slots = asched.semaphore(3)   -- at most 3 reports computed at once
 local busy, most = 0, 0
@@ -30,7 +32,8 @@ local function handler(req)
 end
 
 if arg[1] == "serve" then
-  local server <close> = asched.http.listen("127.0.0.1", tonumber(arg[2]) or 8080, handler)
+  local server <close> = asched.http.listen("127.0.0.1", tonumber(arg[2]) or 8080, handler,
+                                            {reuseport = arg[3] == "reuseport"})
   print("serving on http://127.0.0.1:" .. server.port .. "/  (Ctrl-C stops)")
   asched.event():wait()                      -- until Ctrl-C cancels the main task
 end

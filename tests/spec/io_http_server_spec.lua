@@ -198,6 +198,25 @@ describe("asched.http.listen", function()
     assert.equal(500, http.get(url(server)).status)
   end)
 
+  it("shares a port between servers with reuseport, the kernel spreading connections over them", function()
+    local hits = {0, 0}
+    local function server(i, port)
+      return http.listen(nil, port, function() hits[i] = hits[i] + 1 return 200, "server " .. i end,
+                         {reuseport = true})
+    end
+    local a <close> = server(1, 0)
+    local b <close> = server(2, a.port)
+    assert.equal(a.port, b.port)
+    assert_error_named("IOError", error_of(http.listen, nil, a.port, echo_handler))   -- without reuseport: in use
+    for _ = 1, 60 do
+      local s <close> = tcp.connect("127.0.0.1", a.port)   -- a new connection (a new source port) each time
+      s:write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+      assert.equal(200, (read_response(s)))
+    end
+    assert.equal(60, hits[1] + hits[2])
+    assert.is_true(hits[1] > 0 and hits[2] > 0, "one server got every connection: " .. hits[1] .. "/" .. hits[2])
+  end)
+
   it("serves IPv6 loopback when the machine has it", function()
     local ok, server = pcall(http.listen, "::1", 0, echo_handler)
     if not ok then return pending("no IPv6 loopback here") end
