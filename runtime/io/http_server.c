@@ -394,8 +394,8 @@ static void conn_close(conn *c) {
   uv_close((uv_handle_t *)&c->handle, conn_closed);
 }
 
-static void on_written(uv_write_t *req, int status) {
-  conn *c = req->data;
+/* The oldest response has gone out (or failed): the next one, or the end. */
+static void written(conn *c, int status) {
   request *r = as_container_of(as_list_first(&c->queue), request, node);
   int keep = r->keep_alive && status == 0;
   c->writing = 0;
@@ -410,6 +410,8 @@ static void on_written(uv_write_t *req, int status) {
   }
   flush(c);
 }
+
+static void on_written(uv_write_t *req, int status) { written(req->data, status); }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
@@ -434,6 +436,7 @@ static void resume_reading(conn *c) {
 static void flush(conn *c) {
   request *r;
   uv_buf_t buf;
+  int sent;
   if (c->handle_closed || c->writing) return;
   if (as_list_empty(&c->queue) && !c->reading && !c->closing && !c->rejected) resume_reading(c);
   if (as_list_empty(&c->queue)) {
@@ -446,6 +449,20 @@ static void flush(conn *c) {
   if (!r->ready) return;
   if (c->closing) r->keep_alive = 0;
   buf = uv_buf_init(r->response.data, (unsigned)r->response.size);
+  /* Most responses fit the socket's buffer: written at once, with no round
+   * through the loop and no epoll change (one system call fewer each). */
+  sent = uv_try_write((uv_stream_t *)&c->handle, &buf, 1);
+  if (sent == (int)buf.len) {
+    written(c, 0);
+    return;
+  }
+  if (sent > 0) {
+    buf.base += sent;
+    buf.len -= (unsigned)sent;
+  } else if (sent != UV_EAGAIN) {
+    conn_close(c);
+    return;
+  }
   c->write.data = c;
   if (uv_write(&c->write, (uv_stream_t *)&c->handle, &buf, 1, on_written) != 0) {
     conn_close(c);
