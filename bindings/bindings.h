@@ -119,6 +119,9 @@ int as__await(lua_State *L, as_loop *loop, as_task *self);
  * returns 0 when it was already done. */
 int as__cancel_task(lua_State *L, as_loop *loop, int idx);
 
+/* A host name or address: a string without zero bytes (dns.c). */
+const char *as__check_host(lua_State *L, int arg);
+
 /* ---- options and lists ---- */
 
 /* The options table at `arg`: 0 when nil or none; 1 for a table whose keys,
@@ -167,8 +170,11 @@ void as__open_group(lua_State *L);     /* group.c: task_group */
 void as__open_threads(lua_State *L);   /* threads.c: to_thread */
 void as__open_fs(lua_State *L);        /* fs.c: asched.fs */
 void as__open_process(lua_State *L);   /* process.c: asched.process */
+void as__open_signal(lua_State *L);    /* signal.c: asched.signal */
 void as__open_tcp(lua_State *L);       /* tcp.c: asched.tcp */
 void as__open_http(lua_State *L);      /* http.c: asched.http */
 void as__open_http_server(lua_State *L); /* http_server.c: asched.http.listen */
+void as__open_udp(lua_State *L);       /* udp.c: asched.udp */
+void as__open_dns(lua_State *L);       /* dns.c: asched.dns */
 
 #endif

@@ -123,9 +123,12 @@ LUAMOD_API int luaopen_asched(lua_State *L) {
   as__open_threads(L);
   as__open_fs(L);
   as__open_process(L);
+  as__open_signal(L);
   as__open_tcp(L);
   as__open_http(L);
   as__open_http_server(L);   /* adds listen to asched.http */
+  as__open_udp(L);
+  as__open_dns(L);
   lua_pushliteral(L, ASCHED_VERSION);
   lua_setfield(L, -2, "version");
   return 1;

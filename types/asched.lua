@@ -216,7 +216,7 @@ function TaskGroup:spawn(fn, ...) end
 ---Cancels the body and every child; task_group then returns no values.
 function TaskGroup:cancel() end
 
----@class Stream A TCP connection.
+---@class Stream A TCP connection, or a pipe to a child process (asched.process.spawn).
 local Stream = {}
 ---Read up to n bytes (or what is available); nil at end of stream. Raises CancelledError, RuntimeError (I/O error).
 ---@async
@@ -238,11 +238,45 @@ function Stream:close() end
 local Server = {}
 function Server:close() end
 
+---@class Socket A UDP socket (asched.udp.bind). Closes in a <close> variable and at the run's end.
+---@field port integer
+local Socket = {}
+---Sends one datagram; waits until it is handed to the kernel. host: an address or a name. Raises IOError, CancelledError.
+---@async
+---@param data string
+---@param host string
+---@param port integer
+function Socket:send(data, host, port) end
+---The next datagram and its sender, waiting for one if none is queued. Raises IOError (closed socket), CancelledError.
+---@async
+---@return string data
+---@return string host
+---@return integer port
+function Socket:recv() end
+---Closes the socket; a waiting recv() raises IOError. Idempotent.
+function Socket:close() end
+
 ---@class asched.Stat
 ---@field size integer
 ---@field type "file"|"directory"|"link"|"other"
 ---@field mode integer
 ---@field mtime number
+
+---@class Process A child process from asched.process.spawn. In a <close> variable it is killed and reaped.
+---@field pid integer
+---@field stdin Stream? Only when spawned with stdin = "pipe".
+---@field stdout Stream? Only when spawned with stdout = "pipe".
+---@field stderr Stream? Only when spawned with stderr = "pipe".
+local Process = {}
+---Waits until the child has exited: its code and nil, or nil and the name of the signal that ended it ("SIGTERM"). Raises CancelledError.
+---@async
+---@return integer? code
+---@return string? signal
+function Process:wait() end
+---Sends a signal by name (default "SIGTERM"); false when the child had already exited.
+---@param signal? string
+---@return boolean
+function Process:kill(signal) end
 
 ---@class asched.ProcessResult
 ---@field code integer?
@@ -444,6 +478,20 @@ asched.process = {}
 ---@return asched.ProcessResult
 function asched.process.run(argv, opts) end
 
+---Start argv (no shell) with pipes where asked; returns at once. Raises RuntimeError (IOError) when it cannot be started.
+---@param argv string[]
+---@param opts? {cwd: string?, env: table?, stdin: "inherit"|"pipe"|"null"?, stdout: "inherit"|"pipe"|"null"?, stderr: "inherit"|"pipe"|"null"?}
+---@return Process
+function asched.process.spawn(argv, opts) end
+
+asched.signal = {}
+
+---Waits until the signal arrives; one arrival wakes every task waiting for it. While a task waits for "SIGINT", Ctrl-C wakes it instead of cancelling the main task. Raises CancelledError.
+---@async
+---@param name string "SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1", ...
+---@return string name
+function asched.signal.wait(name) end
+
 asched.tcp = {}
 
 ---Raises RuntimeError (connection error), CancelledError.
@@ -459,6 +507,22 @@ function asched.tcp.connect(host, port) end
 ---@param handler async fun(stream: Stream)
 ---@return Server
 function asched.tcp.listen(host, port, handler) end
+
+asched.udp = {}
+
+---Binds a UDP socket (host nil: 127.0.0.1; port 0: a free one). Raises IOError (bind error).
+---@param host string?
+---@param port integer
+---@return Socket
+function asched.udp.bind(host, port) end
+
+asched.dns = {}
+
+---The addresses of host (IPv4 and IPv6 strings, in the resolver's order, each once). Raises IOError (code "EAI_NONAME", ...), CancelledError.
+---@async
+---@param host string
+---@return string[]
+function asched.dns.resolve(host) end
 
 asched.http = {}
 

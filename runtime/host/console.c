@@ -24,6 +24,7 @@
 #include "bindings.h"
 #include "describe.h"
 #include "errors.h"
+#include "signals.h"
 #include "timeline.h"
 #include "waitq.h"
 
@@ -37,6 +38,7 @@ typedef struct console {
   int input_ref;           /* registry reference: the task running the current input */
   as_task *volatile input; /* that task (anchored by input_ref), or NULL */
   volatile sig_atomic_t hooked; /* the handler stopped a running input (below) */
+  volatile sig_atomic_t passed; /* the handler left Ctrl-C to asched.signal.wait */
   char prompt[64];         /* of the read in progress */
   char history[1024];      /* the history file, or "" */
 #ifndef ASCHED_HAVE_LIBEDIT
@@ -135,7 +137,9 @@ static void on_stdin(uv_poll_t *handle, int status, int events) {
  * seeing the signal, so the handler itself does what lua.c does: it sets a
  * hook on the running input's coroutine (async-signal-safe), and the hook
  * raises CancelledError in the running code. Then it passes the signal on to
- * libuv's handler, which reaches on_sigint through the loop. */
+ * libuv's handler, which reaches on_sigint through the loop. While a task
+ * waits for "SIGINT" (asched.signal.wait), Ctrl-C is that task's alone: libuv
+ * wakes it, and the console leaves the signal be. */
 static struct sigaction libuv_action;
 
 static void stop_input_hook(lua_State *L, lua_Debug *ar) {
@@ -146,7 +150,9 @@ static void stop_input_hook(lua_State *L, lua_Debug *ar) {
 
 static void on_raw_sigint(int signum) {
   console *c = the_console;
-  if (c != NULL && c->input != NULL && c->loop->current == c->input) {
+  if (c != NULL && as__signal_waiters(SIGINT) > 0) {
+    c->passed = 1;
+  } else if (c != NULL && c->input != NULL && c->loop->current == c->input) {
     c->hooked = 1;
     lua_sethook(c->input->co, stop_input_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
   }
@@ -173,6 +179,10 @@ static void on_sigint(uv_signal_t *handle, int signum) {
   (void)signum;
   if (c->hooked) {
     c->hooked = 0;                       /* the hook stopped the input already */
+    return;
+  }
+  if (c->passed) {
+    c->passed = 0;                       /* a task waiting for SIGINT got it */
     return;
   }
   if (input && input->state != AS_TASK_DONE) {

@@ -2,7 +2,10 @@
  * The signal handler only sets a hook and wakes the loop (both
  * async-signal-safe); the loop does the rest. Owns the uv_async_t that
  * reaches the loop: static, so it outlives every run; the loop closes it with
- * its other handles. */
+ * its other handles. While a task waits for SIGINT or SIGTERM
+ * (asched.signal.wait), libuv's handler has displaced this one, so the signal
+ * wakes that task instead; io/signals.c puts this one back once no task
+ * waits (it never runs meanwhile, so it need not ask). */
 #include "interrupt.h"
 
 #include <signal.h>

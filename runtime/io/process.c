@@ -1,9 +1,10 @@
-/* process.c -- a child process via uv_spawn (see process.h). The handles close
- * in their close callbacks and the operation frees itself when the last one
- * has closed. The children of a loop are listed in its attachment, so the
- * run's end kills and reaps every one still running; the pids of all of them
- * are also kept process-wide, so an exit that skips the run's end (os.exit in
- * a task) kills them from an atexit handler. */
+/* process.c -- the children of a loop, and process.run's child via uv_spawn
+ * (see process.h). The handles close in their close callbacks and the
+ * operation frees itself when the last one has closed. The children of a
+ * loop (process.run's and spawned Processes, subprocess.c) are listed in its
+ * attachment, so the run's end kills and reaps every one still running; the
+ * pids of all of them are also kept process-wide, so an exit that skips the
+ * run's end (os.exit in a task) kills them from an atexit handler. */
 #include "process.h"
 
 #include <errno.h>
@@ -62,11 +63,80 @@ static void running_remove(uv_pid_t pid) {
   pthread_mutex_unlock(&running_lock);
 }
 
-/* The children of one loop: an attachment made on the first run. */
+/* ---- the children of one loop: an attachment made on the first spawn ---- */
+
 typedef struct children {
   as_attachment attachment;
-  as_list list;           /* child.node */
+  as_list list;           /* as_child.node */
 } children;
+
+static const char children_key = 'C';
+
+/* The run is ending: each child closes its handles (on_exit will not come
+ * once the process handle is closed) and is killed and reaped here. Reaping
+ * waits until the child is really gone, so "no child left" holds the moment
+ * the run returns; SIGKILL makes that wait short. */
+static void close_children(as_attachment *a, lua_State *L, as_loop *loop) {
+  children *all = (children *)a;
+  as_list *n;
+  (void)L;
+  (void)loop;
+  for (n = all->list.next; n != &all->list; n = n->next) {
+    as_child *c = as_container_of(n, as_child, node);
+    c->close(c);
+    as__child_reap(c);
+  }
+}
+
+static children *children_of(as_loop *loop) {
+  int made;
+  children *all = (children *)as__loop_attachment_make(loop, &children_key, sizeof *all, close_children,
+                                                       NULL, &made);
+  if (made) as_list_init(&all->list);
+  return all;
+}
+
+int as__child_spawn(as_loop *loop, as_child *c, const uv_process_options_t *options) {
+  children *all = children_of(loop);
+  int status;
+  as_list_init(&c->node);
+  c->exited = 1;                       /* until it runs: nothing to kill or reap */
+  c->code = 0;
+  c->signal = 0;
+  if (all == NULL) return UV_ENOMEM;
+  status = uv_spawn(&loop->uv, &c->process, options);
+  if (status != 0) return status;
+  c->exited = 0;
+  as_list_push_back(&all->list, &c->node);
+  running_add(c->process.pid);
+  return 0;
+}
+
+void as__child_exited(as_child *c, int64_t code, int signal) {
+  running_remove(c->process.pid);
+  c->exited = 1;
+  c->code = code;
+  c->signal = signal;
+}
+
+void as__child_reap(as_child *c) {
+  pid_t pid = c->process.pid, reaped;
+  int status = 0;
+  if (c->exited || pid <= 0) return;
+  kill(pid, SIGKILL);
+  do {
+    reaped = waitpid(pid, &status, 0);
+  } while (reaped < 0 && errno == EINTR);
+  running_remove(pid);
+  c->exited = 1;
+  /* As libuv reports it: an exit status, or the signal (and code 0). */
+  c->code = reaped == pid && WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+  c->signal = reaped != pid ? SIGKILL : WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+void as__child_unlist(as_child *c) { as_list_remove(&c->node); }
+
+/* ---- process.run: a child run to completion, its output collected ---- */
 
 typedef struct output {
   uv_pipe_t pipe;
@@ -76,24 +146,20 @@ typedef struct output {
 
 typedef struct child {
   as_io_op op;
-  as_list node;         /* in the loop's children until released */
-  uv_process_t process;
+  as_child base;        /* listed in the loop's children until released */
   output out, err;
   uv_pipe_t in;
   uv_write_t write_req;
   char *input;          /* what to write to stdin, or NULL (stdin is /dev/null) */
   size_t input_size;
   int open_handles;     /* handles not yet closed */
-  int exited;
-  int64_t code;
-  int signal;
   int failed;           /* out of memory while collecting */
 } child;
 
 static void release(as_io_op *op) {
   child *c = (child *)op;
-  if (c->process.pid > 0) running_remove(c->process.pid);
-  as_list_remove(&c->node);
+  if (!c->base.exited) running_remove(c->base.process.pid);   /* only if never reaped */
+  as__child_unlist(&c->base);
   as_buffer_free(&c->out.bytes);
   as_buffer_free(&c->err.bytes);
   free(c->input);
@@ -112,10 +178,7 @@ static void close_handle(uv_handle_t *h) {
 
 static void on_exit(uv_process_t *p, int64_t code, int signal) {
   child *c = p->data;
-  running_remove(p->pid);
-  c->exited = 1;
-  c->code = code;
-  c->signal = signal;
+  as__child_exited(&c->base, code, signal);
   close_handle((uv_handle_t *)p);
 }
 
@@ -151,7 +214,7 @@ static void on_written(uv_write_t *req, int status) {
  * that a grandchild still holding the pipes cannot keep the run alive. */
 static void abort_child(as_io_op *op) {
   child *c = (child *)op;
-  if (!c->exited && c->process.pid > 0) uv_process_kill(&c->process, SIGKILL);
+  if (!c->base.exited) uv_process_kill(&c->base.process, SIGKILL);
   close_handle((uv_handle_t *)&c->out.pipe);
   close_handle((uv_handle_t *)&c->err.pipe);
   if (c->input) close_handle((uv_handle_t *)&c->in);
@@ -169,10 +232,10 @@ static int push_result(lua_State *L, as_io_op *op) {
     return AS_IO_FAILED;
   }
   lua_createtable(L, 0, 4);
-  lua_pushinteger(L, c->code);
+  lua_pushinteger(L, c->base.code);
   lua_setfield(L, -2, "code");
-  if (c->signal) {
-    lua_pushinteger(L, c->signal);
+  if (c->base.signal) {
+    lua_pushinteger(L, c->base.signal);
     lua_setfield(L, -2, "signal");
   }
   push_output(L, &c->out, "stdout");
@@ -183,38 +246,11 @@ static int push_result(lua_State *L, as_io_op *op) {
 static const as_io_op_type CHILD_TYPE = {AS_IO_WAIT("io"), "waiting for a process", push_result,
                                          abort_child, release};
 
-/* ---- the loop's children ---- */
-
-static const char children_key = 'C';
-
-/* The run is ending: kill every child, close its handles and reap it here
- * (on_exit will not come once the handle is closed). Reaping waits until the
- * child is really gone, so "no child left" holds the moment the run returns;
- * SIGKILL makes that wait short. */
-static void close_children(as_attachment *a, lua_State *L, as_loop *loop) {
-  children *all = (children *)a;
-  as_list *n;
-  (void)L;
-  (void)loop;
-  for (n = all->list.next; n != &all->list; n = n->next) {
-    child *c = as_container_of(n, child, node);
-    int running = !c->exited && c->process.pid > 0;
-    abort_child(&c->op);
-    close_handle((uv_handle_t *)&c->process);
-    if (running) {
-      while (waitpid(c->process.pid, NULL, 0) < 0 && errno == EINTR) {}
-      running_remove(c->process.pid);
-      c->exited = 1;
-    }
-  }
-}
-
-static children *children_of(as_loop *loop) {
-  int made;
-  children *all = (children *)as__loop_attachment_make(loop, &children_key, sizeof *all, close_children,
-                                                       NULL, &made);
-  if (made) as_list_init(&all->list);
-  return all;
+/* The run is ending: kill the child and close every handle. */
+static void close_child(as_child *base) {
+  child *c = as_container_of(base, child, base);
+  abort_child(&c->op);
+  close_handle((uv_handle_t *)&c->base.process);
 }
 
 /* ---- starting ---- */
@@ -222,17 +258,17 @@ static children *children_of(as_loop *loop) {
 int as__process_run(lua_State *L, as_loop *loop, as_task *t, const as_process_spec *spec) {
   uv_process_options_t options;
   uv_stdio_container_t stdio[3];
-  children *all = children_of(loop);
   child *c = calloc(1, sizeof *c);
   int status;
-  if (all == NULL || c == NULL || (spec->input && (c->input = malloc(spec->input_size ? spec->input_size : 1)) == NULL)) {
+  if (c == NULL || (spec->input && (c->input = malloc(spec->input_size ? spec->input_size : 1)) == NULL)) {
     free(c);
     return luaL_error(L, "not enough memory");
   }
   if (spec->input) memcpy(c->input, spec->input, spec->input_size);
   c->input_size = spec->input_size;
   as__io_op_init(&c->op, &CHILD_TYPE, loop);
-  as_list_push_back(&all->list, &c->node);
+  as_list_init(&c->base.node);
+  c->base.close = close_child;
   c->out.owner = c->err.owner = c;
   uv_pipe_init(&loop->uv, &c->out.pipe, 0);
   uv_pipe_init(&loop->uv, &c->err.pipe, 0);
@@ -260,21 +296,22 @@ int as__process_run(lua_State *L, as_loop *loop, as_task *t, const as_process_sp
   options.stdio = stdio;
   options.stdio_count = 3;
   options.exit_cb = on_exit;
-  c->process.data = c;
-  status = uv_spawn(&loop->uv, &c->process, &options);
+  c->base.process.data = c;
+  status = as__child_spawn(loop, &c->base, &options);
   if (status != 0) {
-    /* Nothing started: close the pipes; the child frees itself after. */
-    c->exited = 1;                     /* nothing to kill */
+    /* Nothing started: close the pipes; the child frees itself after. A
+     * failed spawn's handle is closed too, once uv_spawn has opened it. */
+    if (c->base.process.type == UV_PROCESS) {
+      c->open_handles++;
+      uv_close((uv_handle_t *)&c->base.process, on_closed);
+    }
     close_handle((uv_handle_t *)&c->out.pipe);
     close_handle((uv_handle_t *)&c->err.pipe);
     if (c->input) close_handle((uv_handle_t *)&c->in);
-    c->open_handles++;                 /* a failed spawn's handle is closed too */
-    uv_close((uv_handle_t *)&c->process, on_closed);
     as__io_error_push(L, status, "process.run %s", spec->argv[0]);
     return lua_error(L);
   }
   c->open_handles++;   /* the process handle, closed in on_exit */
-  running_add(c->process.pid);
   uv_read_start((uv_stream_t *)&c->out.pipe, on_alloc, on_read);
   uv_read_start((uv_stream_t *)&c->err.pipe, on_alloc, on_read);
   if (c->input) {

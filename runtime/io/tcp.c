@@ -1,5 +1,6 @@
 /* tcp.c -- TCP on the loop (see tcp.h): connect, listen with a task per
- * connection, and streams that read and write.
+ * connection, and streams that read and write -- on a socket, or on a pipe to
+ * a child process (as__stream_push_pipe: the same Stream, the same rules).
  *
  * A connection's libuv handle lives in a malloc'd `as_conn`, freed in its close
  * callback; the Lua Stream only points at it. A stream reads only while a
@@ -64,7 +65,11 @@ static sockets *sockets_of(as_loop *loop) {
 typedef struct read_op read_op;
 
 typedef struct as_conn {
-  uv_tcp_t handle;
+  union {               /* a socket, or a child's pipe: both a uv_stream_t */
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+  } handle;
+  int is_pipe;
   socket_node socket;
   as_loop *loop;
   as_stream *owner;     /* the Lua Stream, or NULL once it is collected */
@@ -114,14 +119,21 @@ static void conn_close(as_conn *c) {
 
 static void close_conn_node(socket_node *s) { conn_close(as_container_of(s, as_conn, socket)); }
 
-static as_conn *conn_new(as_loop *loop) {
+/* A new connection on a TCP socket, or on a pipe when `is_pipe`. */
+static as_conn *conn_new(as_loop *loop, int is_pipe) {
   sockets *all = sockets_of(loop);
   as_conn *c = all ? calloc(1, sizeof *c) : NULL;
   if (c == NULL) return NULL;
   c->loop = loop;
+  c->is_pipe = is_pipe;
   as_list_init(&c->handler.node);
-  uv_tcp_init(&loop->uv, &c->handle);
-  c->handle.data = c;
+  if (is_pipe) {
+    uv_pipe_init(&loop->uv, &c->handle.pipe, 0);
+    c->handle.pipe.data = c;
+  } else {
+    uv_tcp_init(&loop->uv, &c->handle.tcp);
+    c->handle.tcp.data = c;
+  }
   c->socket.close = close_conn_node;
   as_list_push_back(&all->list, &c->socket.node);
   return c;
@@ -212,6 +224,8 @@ static void read_abort(as_io_op *op) {
 
 static const as_io_op_type READ_TYPE = {AS_IO_WAIT("io"), "reading from a socket", read_push,
                                         read_abort, read_release};
+static const as_io_op_type PIPE_READ_TYPE = {AS_IO_WAIT("io"), "reading from a pipe", read_push,
+                                             read_abort, read_release};
 
 void as__stream_closed_error(lua_State *L, const char *opname) {
   as__error_push(L, "IOError", "%s: the stream is closed", opname);
@@ -243,7 +257,7 @@ int as__stream_read(lua_State *L, as_loop *loop, as_task *t, as_stream *s, as_re
     as__io_error_push(L, status, "%s", opname);
     return lua_error(L);
   }
-  as__io_op_init(&r->op, &READ_TYPE, loop);
+  as__io_op_init(&r->op, c->is_pipe ? &PIPE_READ_TYPE : &READ_TYPE, loop);
   r->c = c;
   r->mode = mode;
   r->n = n;
@@ -279,6 +293,8 @@ static void write_release(as_io_op *op) { free(op); }
 /* A cancelled writer: the bytes already handed to libuv go out anyway. */
 static const as_io_op_type WRITE_TYPE = {AS_IO_WAIT("io"), "writing to a socket", write_push, NULL,
                                          write_release};
+static const as_io_op_type PIPE_WRITE_TYPE = {AS_IO_WAIT("io"), "writing to a pipe", write_push, NULL,
+                                              write_release};
 
 int as__stream_write(lua_State *L, as_loop *loop, as_task *t, as_stream *s, const char *data, size_t size) {
   write_op *w;
@@ -295,7 +311,7 @@ int as__stream_write(lua_State *L, as_loop *loop, as_task *t, as_stream *s, cons
   w->size = size;
   w->status = 0;
   w->req.data = w;
-  as__io_op_init(&w->op, &WRITE_TYPE, loop);
+  as__io_op_init(&w->op, s->c->is_pipe ? &PIPE_WRITE_TYPE : &WRITE_TYPE, loop);
   buf = uv_buf_init(w->data, (unsigned)size);
   status = uv_write(&w->req, (uv_stream_t *)&s->c->handle, &buf, 1, on_written);
   if (status != 0) {
@@ -323,6 +339,17 @@ static void push_stream(lua_State *L, as_conn *c) {
   s->c = c;
   c->owner = s;
   luaL_setmetatable(L, AS_STREAM_METATABLE);
+}
+
+uv_stream_t *as__stream_push_pipe(lua_State *L, as_loop *loop) {
+  /* The Stream first: it is what can raise (memory); then the connection. */
+  as_stream *s = lua_newuserdatauv(L, sizeof *s, 0);
+  s->c = NULL;
+  luaL_setmetatable(L, AS_STREAM_METATABLE);
+  s->c = conn_new(loop, 1);
+  if (s->c == NULL) luaL_error(L, "not enough memory");
+  s->c->owner = s;
+  return (uv_stream_t *)&s->c->handle.pipe;
 }
 
 /* ---- connecting ---- */
@@ -375,12 +402,12 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
   connect_op *k = req->data;
   k->resolving = 0;
   if (status == 0 && k->op.caller != NULL) {
-    k->c = conn_new(k->op.loop);
+    k->c = conn_new(k->op.loop, 0);
     if (k->c == NULL) {
       status = UV_ENOMEM;
     } else {
       k->req.data = k;
-      status = uv_tcp_connect(&k->req, &k->c->handle, res->ai_addr, on_connected);
+      status = uv_tcp_connect(&k->req, &k->c->handle.tcp, res->ai_addr, on_connected);
       if (status == 0) {
         uv_freeaddrinfo(res);
         return;
@@ -460,7 +487,7 @@ static void on_connection(uv_stream_t *s, int status) {
   as_task *t;
   as_conn *c;
   if (status != 0 || uv_is_closing((uv_handle_t *)s)) return;
-  c = conn_new(l->loop);
+  c = conn_new(l->loop, 0);
   if (c == NULL) return;
   if (uv_accept(s, (uv_stream_t *)&c->handle) != 0) {
     conn_close(c);

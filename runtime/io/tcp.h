@@ -1,11 +1,13 @@
-/* tcp.h -- TCP connections and listeners on the loop (tcp.c). A Stream or
- * Server userdata is a small box pointing at a malloc'd connection or
- * listener, whose libuv handle is freed only in its close callback. */
+/* tcp.h -- TCP connections and listeners on the loop (tcp.c), and the same
+ * Stream on a pipe to a child process. A Stream or Server userdata is a small
+ * box pointing at a malloc'd connection or listener, whose libuv handle is
+ * freed only in its close callback. */
 #ifndef ASCHED_TCP_H
 #define ASCHED_TCP_H
 
 #include <lua.h>
 #include <stddef.h>
+#include <uv.h>
 
 #include "loop.h"
 #include "task.h"
@@ -38,6 +40,12 @@ int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, i
  * function at stack index `handler` as handler(stream) in a task of its own
  * per connection. Pushes a Server, or raises an IOError. */
 int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler);
+
+/* Pushes a new Stream on a pipe not yet open, for a child process's stdin,
+ * stdout or stderr, and returns the pipe: uv_spawn opens it (UV_CREATE_PIPE);
+ * until then the Stream reads and writes nothing. Raises when out of memory.
+ * The pipe is one of the loop's sockets: closed when the run ends. */
+uv_stream_t *as__stream_push_pipe(lua_State *L, as_loop *loop);
 
 /* True when `host` is a numeric IPv4 or IPv6 address. */
 int as__tcp_is_numeric(const char *host);

@@ -58,7 +58,7 @@ describe("the scripts directories", function()
   it("hold exactly the scripts this spec checks", function()
     assert.same({"async_scheduler.lua", "compare_sync_async.lua", "hello.lua", "real_fetch.lua"}, listing(""))
     assert.same({"as_completed.lua", "basic_coroutine.lua", "chat_server.lua", "error_handling.lua",
-                 "gathering_tasks.lua", "web_service.lua"}, listing("examples"))
+                 "gathering_tasks.lua", "supervisor.lua", "web_service.lua"}, listing("examples"))
     assert.same({"cancellation.lua", "context_managers.lua", "debugging.lua", "task_groups.lua", "threading.lua",
                  "timeouts.lua"}, listing("advanced"))
   end)
@@ -316,6 +316,22 @@ dofile("]] .. absolute .. [[examples/web_service.lua")
 ]], {"ready"})
     assert.equal(130, r.status, support.describe(r))
     assert_in_order(r.stdout, {"serving on http://127.0.0.1:18733/", "answered: report 7: 7 squared is 49"})
+  end)
+end)
+
+describe("scripts/examples/supervisor.lua", function()
+  it("restarts a crashing child with a growing pause, relays its output, and kills it when stopped", function()
+    local r = run("examples/supervisor.lua", nil, {})   -- real time: the child's sleeps are real
+    assert_ran_cleanly(r)
+    assert_in_order(r.stdout, {"out: worker 1 starting", "worker exited: code 2, signal nil; restarting in 0.1 s",
+                               "out: worker 2 starting", "worker exited: code 2, signal nil; restarting in 0.2 s",
+                               "out: worker 3 starting", "out: worker 3 working",
+                               "supervisor stopped after 2 s; the worker was killed with it"})
+    assert.matches("err: worker 1: something broke", r.stdout, 1, true)
+    local p = io.popen("pgrep -f 'while true; do ech[o] .worker'")
+    local left = p:read("a")
+    p:close()
+    assert.equal("", left, "the worker outlived the supervisor")
   end)
 end)
 

@@ -47,6 +47,8 @@ local function make_objects()
       {"a task done", done}, {"a task that failed", failed},
       {"a task waiting when the run ended", waiting[1]},
       {"a task never run", asched.spawn(function() end)},
+      {"a process killed at the run's end", asched.process.spawn({"sleep", "1000"})},
+      {"a pipe stream closed at the run's end", asched.process.spawn({"cat"}, {stdin = "pipe", stdout = "pipe"}).stdout},
     }
   end)
   return objects

@@ -48,6 +48,20 @@ local function hostile_values()
   }
 end
 
+-- The children behind the Process and Stream objects, killed and reaped after
+-- each spec (a <close> does so), so they do not pile up.
+local children = {}
+local function child(argv, opts)
+  children[#children + 1] = asched.process.spawn(argv, opts)
+  return children[#children]
+end
+local function close_children()
+  for i = #children, 1, -1 do
+    getmetatable(children[i]).__close(children[i])
+    children[i] = nil
+  end
+end
+
 -- Every object a method can be called on: made fresh for each method, so a
 -- call that closes or shuts one down does not change the next call's object.
 local OBJECTS = {
@@ -61,6 +75,9 @@ local OBJECTS = {
   LifoQueue = function() return asched.lifo_queue(2) end,
   PriorityQueue = function() return asched.priority_queue(2) end,
   Barrier = function() return asched.barrier(2) end,
+  Process = function() return child({"true"}) end,   -- short-lived: a wait costs no autojump
+  Stream = function() return child({"true"}, {stdout = "pipe"}).stdout end,
+  Socket = function() return asched.udp.bind(nil, 0) end,
 }
 
 -- The table of `object`'s methods: its metatable's __index table, or (with an
@@ -167,6 +184,7 @@ end)
 
 describe("every method, with hostile arguments and the wrong self", function()
   after_each(helpers.cancel_leftovers)
+  after_each(close_children)
 
   local kinds = {}
   for kind in pairs(OBJECTS) do kinds[#kinds + 1] = kind end
