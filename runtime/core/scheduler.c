@@ -139,6 +139,14 @@ static int wait_for_events(as_loop *loop) {
       uint64_t now = as_clock_now(&loop->clock);
       ms = min->deadline > now ? (min->deadline - now + 999999) / 1000000 : 0;
     }
+    if (loop->clock.is_virtual && ms == 0) {
+      /* No threshold: the clock jumps now, after a look at the I/O that is
+       * ready (a 0 ms timer would fire before libuv's poll, which would then
+       * block with no timer left to end it). */
+      loop->autojump = 1;
+      uv_run(&loop->uv, UV_RUN_NOWAIT);
+      return 1;
+    }
     uv_update_time(&loop->uv);
     uv_timer_start(&loop->wakeup, on_wakeup, ms, 0);
   }

@@ -204,6 +204,19 @@ print(c:read_line(), asched.now())
     assert.is_true(elapsed >= 600, "the run took " .. elapsed .. " ms")
   end)
 
+  it("jumps at once with ASCHED_AUTOJUMP=0, even while a read waits under a deadline", function()
+    -- A 0 ms wake-up timer used to fire before libuv's poll, which then
+    -- blocked for ever with no timer left.
+    local r = support.run({options = {"--virtual-time"}, env = {ASCHED_AUTOJUMP = "0"}, script = LOOPBACK .. [[
+local late <close> = asched.tcp.listen("127.0.0.1", 0, function(st) asched.sleep(5) st:write("late\n") end)
+local d <close> = asched.tcp.connect("127.0.0.1", late.port)
+local ok, err = pcall(asched.timeout, 1, d.read_line, d)
+print(ok, err.name)
+]]})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("x\t0.1\nfalse\tTimeoutError\n", r.stdout)
+  end)
+
   it("refuses an ASCHED_AUTOJUMP that is not a number of seconds", function()
     local r = support.run({options = {"--virtual-time"}, env = {ASCHED_AUTOJUMP = "soon"}, script = script})
     assert.equal(1, r.status, support.describe(r))
