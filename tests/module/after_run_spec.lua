@@ -49,6 +49,9 @@ local function make_objects()
       {"a task never run", asched.spawn(function() end)},
       {"a process killed at the run's end", asched.process.spawn({"sleep", "1000"})},
       {"a pipe stream closed at the run's end", asched.process.spawn({"cat"}, {stdin = "pipe", stdout = "pipe"}).stdout},
+      {"a UDP socket closed at the run's end", asched.udp.bind(nil, 0)},
+      {"an HTTP server closed at the run's end", asched.http.listen(nil, 0, function() return 200 end)},
+      {"a TCP server closed at the run's end", asched.tcp.listen(nil, 0, function() end)},
     }
   end)
   return objects
