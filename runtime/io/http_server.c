@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <http_parser.h>
 #include <lauxlib.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +23,7 @@
 #include <uv.h>
 
 #include "buffer.h"
+#include "dns.h"
 #include "clock.h"
 #include "errors.h"
 #include "io_op.h"
@@ -97,6 +97,17 @@ static void conn_close(conn *c);
 static void listener_close(listener *l);
 static void request_free(request *r);
 
+/* A connection's memory, once its handle has closed and its queue is empty. */
+static void conn_free(conn *c) {
+  as_buffer_free(&c->pending);
+  as_buffer_free(&c->url);
+  as_buffer_free(&c->field);
+  as_buffer_free(&c->value);
+  as_buffer_free(&c->headers);
+  as_buffer_free(&c->body);
+  free(c);
+}
+
 /* The run is ending: every listener and connection closes. */
 static void close_servers(as_attachment *a, lua_State *L, as_loop *loop) {
   servers *all = (servers *)a;
@@ -125,13 +136,7 @@ static void release_servers(as_attachment *a, lua_State *L, as_loop *loop) {
     as_list *r;
     as_list_remove(n);
     while ((r = as_list_first(&c->queue)) != NULL) request_free(as_container_of(r, request, node));
-    as_buffer_free(&c->pending);
-    as_buffer_free(&c->url);
-    as_buffer_free(&c->field);
-    as_buffer_free(&c->value);
-    as_buffer_free(&c->headers);
-    as_buffer_free(&c->body);
-    free(c);
+    conn_free(c);
   }
   free(a);
 }
@@ -364,13 +369,7 @@ static void conn_closed(uv_handle_t *h) {
   c->freed_handle = 1;
   if (!as_list_empty(&c->queue)) return;   /* the last handler's end frees it */
   as_list_remove(&c->node);
-  as_buffer_free(&c->pending);
-  as_buffer_free(&c->url);
-  as_buffer_free(&c->field);
-  as_buffer_free(&c->value);
-  as_buffer_free(&c->headers);
-  as_buffer_free(&c->body);
-  free(c);
+  conn_free(c);
 }
 
 /* Closes the connection: handlers still running are cancelled (the client
@@ -738,11 +737,6 @@ static void on_connection(uv_stream_t *s, int status) {
   flush(c);   /* starts reading */
 }
 
-static int parse_address(const char *host, int port, struct sockaddr_storage *addr) {
-  if (uv_ip4_addr(host, port, (struct sockaddr_in *)addr) == 0) return 0;
-  return uv_ip6_addr(host, port, (struct sockaddr_in6 *)addr);
-}
-
 /* SO_REUSEPORT must be set before bind: the socket is made here. */
 static int open_reuseport(uv_tcp_t *handle, int family) {
   int one = 1, fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), status;
@@ -760,12 +754,13 @@ static int open_reuseport(uv_tcp_t *handle, int family) {
 int as__http_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler,
                     const as_http_options *opts) {
   struct sockaddr_storage addr;
+  char name[AS_ADDRESS_MAX];
   int namelen = sizeof addr, status;
   servers *all = servers_of(loop);
   as_http_server *srv;
   listener *l;
   handler = lua_absindex(L, handler);
-  status = parse_address(host, port, &addr);
+  status = as__dns_parse_address(host, port, &addr);
   if (status != 0) {
     as__io_error_push(L, status, "http.listen %s:%d", host, port);
     return lua_error(L);
@@ -802,8 +797,7 @@ int as__http_listen(lua_State *L, as_loop *loop, const char *host, int port, int
   }
   uv_tcp_getsockname(&l->handle, (struct sockaddr *)&addr, &namelen);
   srv->l = l;
-  srv->port = addr.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&addr)->sin6_port)
-                                         : ntohs(((struct sockaddr_in *)&addr)->sin_port);
+  srv->port = as__dns_address_name((struct sockaddr *)&addr, name);
   l->owner = srv;
   return 1;
 }

@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "buffer.h"
+#include "dns.h"
 #include "errors.h"
 #include "io_op.h"
 
@@ -501,25 +502,20 @@ static void on_connection(uv_stream_t *s, int status) {
   as_list_push_back(&t->waiters, &c->handler.node);
 }
 
-/* Fills `addr` from a numeric address; returns 0, or a libuv error. */
-static int parse_address(const char *host, int port, struct sockaddr_storage *addr) {
-  if (uv_ip4_addr(host, port, (struct sockaddr_in *)addr) == 0) return 0;
-  return uv_ip6_addr(host, port, (struct sockaddr_in6 *)addr);
-}
-
 int as__tcp_is_numeric(const char *host) {
   struct sockaddr_storage addr;
-  return parse_address(host, 0, &addr) == 0;
+  return as__dns_parse_address(host, 0, &addr) == 0;
 }
 
 int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler) {
   struct sockaddr_storage addr;
+  char name[AS_ADDRESS_MAX];
   int namelen = sizeof addr, status;
   sockets *all = sockets_of(loop);
   as_listener *l;
   as_server *srv;
   handler = lua_absindex(L, handler);
-  status = parse_address(host, port, &addr);
+  status = as__dns_parse_address(host, port, &addr);
   if (status != 0) {
     as__io_error_push(L, status, "tcp.listen %s:%d", host, port);
     return lua_error(L);
@@ -548,8 +544,7 @@ int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int 
   }
   uv_tcp_getsockname(&l->handle, (struct sockaddr *)&addr, &namelen);
   srv->l = l;
-  srv->port = addr.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&addr)->sin6_port)
-                                         : ntohs(((struct sockaddr_in *)&addr)->sin_port);
+  srv->port = as__dns_address_name((struct sockaddr *)&addr, name);
   l->owner = srv;
   return 1;
 }

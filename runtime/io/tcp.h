@@ -36,7 +36,7 @@ typedef enum { AS_READ_ANY, AS_READ_LINE } as_read_mode;
 int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, int port);
 
 /* Listens on the numeric address `host` (IPv4 or IPv6; the caller checks it
- * with as__tcp_parse_address) and `port` (0: any free one), running the
+ * with as__tcp_is_numeric) and `port` (0: any free one), running the
  * function at stack index `handler` as handler(stream) in a task of its own
  * per connection. Pushes a Server, or raises an IOError. */
 int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler);
