@@ -20,18 +20,19 @@ static int l_connect(lua_State *L) {
   return as__tcp_connect(L, as__loop(L), as__current_task(L), host, port);
 }
 
-/* listen(host, port, handler [, opts]) -> Server. host nil: 127.0.0.1; port
- * 0: any free port (server.port says which). */
+/* listen(host, port, handler [, {reuseport =}]) -> Server. host nil:
+ * 127.0.0.1; port 0: any free port (server.port says which). */
 static int l_listen(lua_State *L) {
-  static const char *const known[] = {NULL};
+  static const char *const known[] = {"reuseport", NULL};
   const char *host = lua_isnoneornil(L, 1) ? "127.0.0.1" : as__check_string(L, 1, NULL);
-  int port = check_port(L, 2);
+  int port = check_port(L, 2), reuseport;
   as_loop *loop;
   as__check_callable(L, 3);
   as__check_options(L, 4, known);
+  reuseport = as__option_boolean(L, 4, "reuseport", 0);
   if (!as__tcp_is_numeric(host)) return as__arg_error(L, 1, "a numeric IPv4 or IPv6 address expected");
   loop = as__running_loop(L);
-  return as__tcp_listen(L, loop, host, port, 3);
+  return as__tcp_listen(L, loop, host, port, 3, reuseport);
 }
 
 /* ---- Stream ---- */

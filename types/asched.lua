@@ -505,8 +505,9 @@ function asched.tcp.connect(host, port) end
 ---@param host string?
 ---@param port integer
 ---@param handler async fun(stream: Stream)
+---@param opts? {reuseport: boolean?}
 ---@return Server
-function asched.tcp.listen(host, port, handler) end
+function asched.tcp.listen(host, port, handler, opts) end
 
 asched.udp = {}
 

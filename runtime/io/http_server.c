@@ -8,26 +8,23 @@
  * handler task's waiters: the task's end builds the response (or, when the
  * connection is gone, frees the request). Whatever is left once libuv has
  * run dry (tasks dropped when memory ran out) is freed by the attachment. */
-#define _DEFAULT_SOURCE 1   /* SO_REUSEPORT, beside the build's _POSIX_C_SOURCE */
 #include "http_server.h"
 
-#include <errno.h>
 #include <http_parser.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "buffer.h"
-#include "dns.h"
 #include "clock.h"
+#include "dns.h"
 #include "errors.h"
 #include "io_op.h"
 #include "task.h"
+#include "tcp.h"
 
 #define MAX_QUEUED 32   /* pipelined requests per connection before reading pauses */
 
@@ -737,20 +734,6 @@ static void on_connection(uv_stream_t *s, int status) {
   flush(c);   /* starts reading */
 }
 
-/* SO_REUSEPORT must be set before bind: the socket is made here. */
-static int open_reuseport(uv_tcp_t *handle, int family) {
-  int one = 1, fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), status;
-  if (fd < 0) return uv_translate_sys_error(errno);
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
-    status = uv_translate_sys_error(errno);
-    close(fd);
-    return status;
-  }
-  status = uv_tcp_open(handle, fd);
-  if (status != 0) close(fd);
-  return status;
-}
-
 int as__http_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler,
                     const as_http_options *opts) {
   struct sockaddr_storage addr;
@@ -787,7 +770,7 @@ int as__http_listen(lua_State *L, as_loop *loop, const char *host, int port, int
   uv_tcp_init(&loop->uv, &l->handle);
   l->handle.data = l;
   as_list_push_back(&all->listeners, &l->node);
-  status = opts->reuseport ? open_reuseport(&l->handle, addr.ss_family) : 0;
+  status = opts->reuseport ? as__tcp_open_reuseport(&l->handle, addr.ss_family) : 0;
   if (status == 0) status = uv_tcp_bind(&l->handle, (struct sockaddr *)&addr, 0);
   if (status == 0) status = uv_listen((uv_stream_t *)&l->handle, 511, on_connection);
   if (status != 0) {

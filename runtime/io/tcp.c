@@ -10,9 +10,13 @@
  * a line, the end, an error -- so its waiter is woken once. Every wait is an
  * io_op: a cancelled reader, writer or connector lets go at once. The sockets
  * of a loop are listed in its attachment, closed when the run ends. */
+#define _DEFAULT_SOURCE 1   /* SO_REUSEPORT, beside the build's _POSIX_C_SOURCE */
 #include "tcp.h"
 
+#include <errno.h>
 #include <lauxlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -507,7 +511,20 @@ int as__tcp_is_numeric(const char *host) {
   return as__dns_parse_address(host, 0, &addr) == 0;
 }
 
-int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler) {
+int as__tcp_open_reuseport(uv_tcp_t *handle, int family) {
+  int one = 1, fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), status;
+  if (fd < 0) return uv_translate_sys_error(errno);
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    status = uv_translate_sys_error(errno);
+    close(fd);
+    return status;
+  }
+  status = uv_tcp_open(handle, fd);
+  if (status != 0) close(fd);
+  return status;
+}
+
+int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler, int reuseport) {
   struct sockaddr_storage addr;
   char name[AS_ADDRESS_MAX];
   int namelen = sizeof addr, status;
@@ -535,7 +552,8 @@ int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int 
   as_list_push_back(&all->list, &l->socket.node);
   lua_pushvalue(L, handler);
   l->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  status = uv_tcp_bind(&l->handle, (struct sockaddr *)&addr, 0);
+  status = reuseport ? as__tcp_open_reuseport(&l->handle, addr.ss_family) : 0;
+  if (status == 0) status = uv_tcp_bind(&l->handle, (struct sockaddr *)&addr, 0);
   if (status == 0) status = uv_listen((uv_stream_t *)&l->handle, 511, on_connection);
   if (status != 0) {
     listener_close(l);

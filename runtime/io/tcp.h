@@ -38,8 +38,14 @@ int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, i
 /* Listens on the numeric address `host` (IPv4 or IPv6; the caller checks it
  * with as__tcp_is_numeric) and `port` (0: any free one), running the
  * function at stack index `handler` as handler(stream) in a task of its own
- * per connection. Pushes a Server, or raises an IOError. */
-int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler);
+ * per connection; with `reuseport`, as as__tcp_open_reuseport says. Pushes
+ * a Server, or raises an IOError. */
+int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler, int reuseport);
+
+/* Makes `handle`'s socket (of `family`) with SO_REUSEPORT, which must come
+ * before bind: several processes can then serve one port, the kernel
+ * spreading connections over them. Returns 0, or a libuv error. */
+int as__tcp_open_reuseport(uv_tcp_t *handle, int family);
 
 /* Pushes a new Stream on a pipe not yet open, for a child process's stdin,
  * stdout or stderr, and returns the pipe: uv_spawn opens it (UV_CREATE_PIPE);

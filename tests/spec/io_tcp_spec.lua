@@ -174,4 +174,22 @@ describe("asched.tcp", function()
     assert.matches("bad argument #3 to '[%w.]*listen' %(function expected, got no value%)",
       error_of(function() tcp.listen(nil, 0) end))
   end)
+  it("shares a port between servers with reuseport, the kernel spreading connections over them", function()
+    local hits = {0, 0}
+    local function server(i, port)
+      return tcp.listen(nil, port, function(s) hits[i] = hits[i] + 1 s:write("server " .. i .. "\n") end,
+                        {reuseport = true})
+    end
+    local a <close> = server(1, 0)
+    local b <close> = server(2, a.port)
+    assert.equal(a.port, b.port)
+    assert_error_named("IOError", error_of(tcp.listen, nil, a.port, function() end))   -- without it: in use
+    for _ = 1, 60 do
+      local s <close> = tcp.connect("127.0.0.1", a.port)
+      assert.matches("^server %d$", s:read_line())
+    end
+    assert.equal(60, hits[1] + hits[2])
+    assert.is_true(hits[1] > 0 and hits[2] > 0, "one server got every connection: " .. hits[1] .. "/" .. hits[2])
+    assert.matches("unknown option 'reuse'", error_of(tcp.listen, nil, 0, function() end, {reuse = true}), 1, true)
+  end)
 end)
