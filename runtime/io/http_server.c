@@ -737,8 +737,7 @@ static void on_connection(uv_stream_t *s, int status) {
 int as__http_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler,
                     const as_http_options *opts) {
   struct sockaddr_storage addr;
-  char name[AS_ADDRESS_MAX];
-  int namelen = sizeof addr, status;
+  int status;
   servers *all = servers_of(loop);
   as_http_server *srv;
   listener *l;
@@ -770,17 +769,14 @@ int as__http_listen(lua_State *L, as_loop *loop, const char *host, int port, int
   uv_tcp_init(&loop->uv, &l->handle);
   l->handle.data = l;
   as_list_push_back(&all->listeners, &l->node);
-  status = opts->reuseport ? as__tcp_open_reuseport(&l->handle, addr.ss_family) : 0;
-  if (status == 0) status = uv_tcp_bind(&l->handle, (struct sockaddr *)&addr, 0);
-  if (status == 0) status = uv_listen((uv_stream_t *)&l->handle, 511, on_connection);
-  if (status != 0) {
+  status = as__tcp_bind_listen(&l->handle, &addr, opts->reuseport, on_connection);
+  if (status < 0) {
     listener_close(l);
     as__io_error_push(L, status, "http.listen %s:%d", host, port);
     return lua_error(L);
   }
-  uv_tcp_getsockname(&l->handle, (struct sockaddr *)&addr, &namelen);
   srv->l = l;
-  srv->port = as__dns_address_name((struct sockaddr *)&addr, name);
+  srv->port = status;
   l->owner = srv;
   return 1;
 }

@@ -511,7 +511,8 @@ int as__tcp_is_numeric(const char *host) {
   return as__dns_parse_address(host, 0, &addr) == 0;
 }
 
-int as__tcp_open_reuseport(uv_tcp_t *handle, int family) {
+/* SO_REUSEPORT must come before bind: the socket is made here. */
+static int open_reuseport(uv_tcp_t *handle, int family) {
   int one = 1, fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), status;
   if (fd < 0) return uv_translate_sys_error(errno);
   if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
@@ -524,10 +525,22 @@ int as__tcp_open_reuseport(uv_tcp_t *handle, int family) {
   return status;
 }
 
+int as__tcp_bind_listen(uv_tcp_t *handle, const struct sockaddr_storage *addr, int reuseport,
+                        uv_connection_cb on_connection) {
+  struct sockaddr_storage bound;
+  char name[AS_ADDRESS_MAX];
+  int namelen = sizeof bound;
+  int status = reuseport ? open_reuseport(handle, addr->ss_family) : 0;
+  if (status == 0) status = uv_tcp_bind(handle, (const struct sockaddr *)addr, 0);
+  if (status == 0) status = uv_listen((uv_stream_t *)handle, 511, on_connection);
+  if (status != 0) return status;
+  uv_tcp_getsockname(handle, (struct sockaddr *)&bound, &namelen);
+  return as__dns_address_name((struct sockaddr *)&bound, name);
+}
+
 int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler, int reuseport) {
   struct sockaddr_storage addr;
-  char name[AS_ADDRESS_MAX];
-  int namelen = sizeof addr, status;
+  int status;
   sockets *all = sockets_of(loop);
   as_listener *l;
   as_server *srv;
@@ -552,17 +565,14 @@ int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int 
   as_list_push_back(&all->list, &l->socket.node);
   lua_pushvalue(L, handler);
   l->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  status = reuseport ? as__tcp_open_reuseport(&l->handle, addr.ss_family) : 0;
-  if (status == 0) status = uv_tcp_bind(&l->handle, (struct sockaddr *)&addr, 0);
-  if (status == 0) status = uv_listen((uv_stream_t *)&l->handle, 511, on_connection);
-  if (status != 0) {
+  status = as__tcp_bind_listen(&l->handle, &addr, reuseport, on_connection);
+  if (status < 0) {
     listener_close(l);
     as__io_error_push(L, status, "tcp.listen %s:%d", host, port);
     return lua_error(L);
   }
-  uv_tcp_getsockname(&l->handle, (struct sockaddr *)&addr, &namelen);
   srv->l = l;
-  srv->port = as__dns_address_name((struct sockaddr *)&addr, name);
+  srv->port = status;
   l->owner = srv;
   return 1;
 }

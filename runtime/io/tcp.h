@@ -7,6 +7,7 @@
 
 #include <lua.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #include "loop.h"
@@ -38,14 +39,17 @@ int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, i
 /* Listens on the numeric address `host` (IPv4 or IPv6; the caller checks it
  * with as__tcp_is_numeric) and `port` (0: any free one), running the
  * function at stack index `handler` as handler(stream) in a task of its own
- * per connection; with `reuseport`, as as__tcp_open_reuseport says. Pushes
+ * per connection; with `reuseport`, as as__tcp_bind_listen says. Pushes
  * a Server, or raises an IOError. */
 int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler, int reuseport);
 
-/* Makes `handle`'s socket (of `family`) with SO_REUSEPORT, which must come
- * before bind: several processes can then serve one port, the kernel
- * spreading connections over them. Returns 0, or a libuv error. */
-int as__tcp_open_reuseport(uv_tcp_t *handle, int family);
+/* Binds `handle` to `addr` and listens, calling `on_connection` for each
+ * client; with `reuseport` the socket gets SO_REUSEPORT first, so several
+ * servers or processes share the port, the kernel spreading connections over
+ * them. Returns the bound port (the one picked for port 0), or a libuv
+ * error (negative). For tcp.listen and http.listen. */
+int as__tcp_bind_listen(uv_tcp_t *handle, const struct sockaddr_storage *addr, int reuseport,
+                        uv_connection_cb on_connection);
 
 /* Pushes a new Stream on a pipe not yet open, for a child process's stdin,
  * stdout or stderr, and returns the pipe: uv_spawn opens it (UV_CREATE_PIPE);

@@ -4,13 +4,7 @@
 local support = dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "support.lua")
 
 -- Every script gets its directory as arg[1] and marks readiness with mark(name).
-local PRELUDE = [[
-local dir = ...
-local function mark(name)
-  local f = assert(io.open(dir .. "/" .. name, "w"))
-  f:close()
-end
-]]
+local PRELUDE = support.MARKING
 
 describe("SIGINT", function()
   it("runs the main task's <close> variables and exits with status 130", function()

@@ -9,12 +9,7 @@ local support = dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "su
 -- Every script gets its directory as arg[1] and marks readiness with mark(name);
 -- mark_when_waiting(name) marks it once every task has reached its wait (a task
 -- spawned now runs only after the tasks already ready have suspended).
-local PRELUDE = [[
-local dir = ...
-local function mark(name)
-  local f = assert(io.open(dir .. "/" .. name, "w"))
-  f:close()
-end
+local PRELUDE = support.MARKING .. [[
 local function mark_when_waiting(name)
   asched.spawn(function() asched.sleep(0) mark(name) end)
 end

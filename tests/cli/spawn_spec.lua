@@ -5,13 +5,7 @@
 -- atexit list).
 local support = dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "support.lua")
 
-local PRELUDE = [[
-local dir = ...
-local function mark(name)
-  local f = assert(io.open(dir .. "/" .. name, "w"))
-  f:close()
-end
-]]
+local PRELUDE = support.MARKING
 
 -- The pids of the processes running `sleep <seconds>` (however they are
 -- parented by now).

@@ -102,6 +102,16 @@ function support.run(spec)
   return result
 end
 
+-- The head of a script for support.interrupt: its directory is arg[1], and
+-- mark(name) creates the marker file that says "ready" for a signal.
+support.MARKING = [[
+local dir = ...
+local function mark(name)
+  local f = assert(io.open(dir .. "/" .. name, "w"))
+  f:close()
+end
+]]
+
 -- Runs asched on `script` with the run's directory as arg[1], and sends
 -- `signal` ("INT" unless named) once for each name in `markers`, each time only after the script has created
 -- the file <dir>/<name> (so the script decides when it is ready). Returns
