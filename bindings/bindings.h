@@ -141,6 +141,15 @@ int as__option_boolean(lua_State *L, int arg, const char *key, int absent);
 lua_Number as__option_seconds(lua_State *L, int arg, const char *key, int *present);
 const char *as__option_string(lua_State *L, int arg, const char *key, size_t *len);
 
+/* The `tls` option of the checked options table at `arg` (bindings/tls.c):
+ * 0 when it is absent (or false, for a client), else 1 with `o` filled in.
+ * A client's is true or {verify =, ca =, server_name =}; a server's
+ * {cert =, key =}, both required. Anything else is an argument error. */
+struct as_tls_client_options;
+struct as_tls_server_options;
+int as__option_tls_client(lua_State *L, int arg, struct as_tls_client_options *o);
+int as__option_tls_server(lua_State *L, int arg, struct as_tls_server_options *o);
+
 /* The longest list an entry point reads. A longer one is refused before an
  * item is read: it could not be served anyway (a task costs over 1 kB). */
 #define AS_LIST_MAX (1 << 24)

@@ -17,15 +17,16 @@ static int check_port(lua_State *L, int arg) {
   return (int)port;
 }
 
-/* The options table at `arg`: max_body, timeout, reuseport, tls. */
-static void read_options(lua_State *L, int arg, as_http_options *o) {
+/* The options table at `arg`: max_body, timeout, reuseport; and tls,
+ * returning 1 when it is there. */
+static int read_options(lua_State *L, int arg, as_http_options *o, as_tls_server_options *tls) {
   static const char *const known[] = {"max_body", "timeout", "reuseport", "tls", NULL};
   lua_Number timeout;
   int present;
   o->max_body = DEFAULT_MAX_BODY;
   o->timeout = as_clock_duration(DEFAULT_TIMEOUT);
   o->reuseport = 0;
-  if (!as__check_options(L, arg, known)) return;
+  if (!as__check_options(L, arg, known)) return 0;
   switch (as__option(L, arg, "max_body")) {
     case LUA_TNIL: break;
     case LUA_TNUMBER:
@@ -42,9 +43,7 @@ static void read_options(lua_State *L, int arg, as_http_options *o) {
     o->timeout = as_clock_duration(timeout);
   }
   o->reuseport = as__option_boolean(L, arg, "reuseport", 0);
-  if (as__option(L, arg, "tls") != LUA_TNIL)   /* never plaintext where TLS was asked for */
-    as__arg_error(L, arg, "option 'tls' is not available yet in this build");
-  lua_pop(L, 1);
+  return as__option_tls_server(L, arg, tls);
 }
 
 /* listen(host, port, handler [, opts]) -> HttpServer. host nil: 127.0.0.1;
@@ -53,10 +52,12 @@ static int l_listen(lua_State *L) {
   const char *host = lua_isnoneornil(L, 1) ? "127.0.0.1" : as__check_string(L, 1, NULL);
   int port = check_port(L, 2);
   as_http_options opts;
+  as_tls_server_options tls;
+  int encrypted;
   as__check_callable(L, 3);
-  read_options(L, 4, &opts);
+  encrypted = read_options(L, 4, &opts, &tls);
   if (!as__tcp_is_numeric(host)) return as__arg_error(L, 1, "a numeric IPv4 or IPv6 address expected");
-  return as__http_listen(L, as__running_loop(L), host, port, 3, &opts);
+  return as__http_listen(L, as__running_loop(L), host, port, 3, &opts, encrypted ? &tls : NULL);
 }
 
 /* close(): stops accepting; requests in flight finish. Idempotent. */

@@ -11,28 +11,33 @@ static int check_port(lua_State *L, int arg) {
   return (int)port;
 }
 
-/* connect(host, port [, opts]) -> Stream. Suspends while resolving and connecting. */
+/* connect(host, port [, {tls =}]) -> Stream. Suspends while resolving,
+ * connecting and, with tls, shaking hands. */
 static int l_connect(lua_State *L) {
-  static const char *const known[] = {NULL};
-  const char *host = as__check_string(L, 1, NULL);
-  int port = check_port(L, 2);
+  static const char *const known[] = {"tls", NULL};
+  const char *host = as__check_host(L, 1);
+  int port = check_port(L, 2), encrypted;
+  as_tls_client_options tls;
   as__check_options(L, 3, known);
-  return as__tcp_connect(L, as__loop(L), as__current_task(L), host, port);
+  encrypted = as__option_tls_client(L, 3, &tls);
+  return as__tcp_connect(L, as__loop(L), as__current_task(L), host, port, encrypted ? &tls : NULL);
 }
 
-/* listen(host, port, handler [, {reuseport =}]) -> Server. host nil:
+/* listen(host, port, handler [, {reuseport =, tls =}]) -> Server. host nil:
  * 127.0.0.1; port 0: any free port (server.port says which). */
 static int l_listen(lua_State *L) {
-  static const char *const known[] = {"reuseport", NULL};
+  static const char *const known[] = {"reuseport", "tls", NULL};
   const char *host = lua_isnoneornil(L, 1) ? "127.0.0.1" : as__check_string(L, 1, NULL);
-  int port = check_port(L, 2), reuseport;
+  int port = check_port(L, 2), reuseport, encrypted;
+  as_tls_server_options tls;
   as_loop *loop;
   as__check_callable(L, 3);
   as__check_options(L, 4, known);
   reuseport = as__option_boolean(L, 4, "reuseport", 0);
+  encrypted = as__option_tls_server(L, 4, &tls);
   if (!as__tcp_is_numeric(host)) return as__arg_error(L, 1, "a numeric IPv4 or IPv6 address expected");
   loop = as__running_loop(L);
-  return as__tcp_listen(L, loop, host, port, 3, reuseport);
+  return as__tcp_listen(L, loop, host, port, 3, reuseport, encrypted ? &tls : NULL);
 }
 
 /* ---- Stream ---- */

@@ -494,18 +494,30 @@ function asched.signal.wait(name) end
 
 asched.tcp = {}
 
----Raises RuntimeError (connection error), CancelledError.
+---@class asched.TlsClient
+---@field verify boolean? check the server's certificate and name (default true)
+---@field ca string? a PEM file of CAs to trust instead of the system's
+---@field server_name string? the name sent (SNI) and checked, instead of host
+
+---@class asched.TlsServer
+---@field cert string a PEM certificate chain
+---@field key string its private key (PEM)
+
+---Connects; with opts.tls, over TLS (the wait includes the handshake).
+---Raises IOError (code "ECONNREFUSED", ...; "EPROTO" when TLS fails:
+---"certificate verify failed (...)"), CancelledError.
 ---@async
 ---@param host string
 ---@param port integer
+---@param opts? {tls: (boolean|asched.TlsClient)?}
 ---@return Stream
-function asched.tcp.connect(host, port) end
+function asched.tcp.connect(host, port, opts) end
 
----Raises RuntimeError (bind/listen error).
+---Raises IOError (bind/listen error; a certificate or key it cannot load).
 ---@param host string?
 ---@param port integer
 ---@param handler async fun(stream: Stream)
----@param opts? {reuseport: boolean?}
+---@param opts? {reuseport: boolean?, tls: asched.TlsServer?}
 ---@return Server
 function asched.tcp.listen(host, port, handler, opts) end
 
@@ -567,7 +579,7 @@ function HttpServer:close() end
 ---@param host string?
 ---@param port integer
 ---@param handler async fun(req: asched.HttpRequest): integer, (string|number)?, table<string, string>?
----@param opts? {max_body: integer?, timeout: number?, reuseport: boolean?}
+---@param opts? {max_body: integer?, timeout: number?, reuseport: boolean?, tls: asched.TlsServer?}
 ---@return asched.HttpServer
 function asched.http.listen(host, port, handler, opts) end
 

@@ -7,7 +7,11 @@
  * request owns its response bytes and is linked, by its `done` waiter, in its
  * handler task's waiters: the task's end builds the response (or, when the
  * connection is gone, frees the request). Whatever is left once libuv has
- * run dry (tasks dropped when memory ran out) is freed by the attachment. */
+ * run dry (tasks dropped when memory ran out) is freed by the attachment.
+ *
+ * HTTPS: a listener with a TLS configuration gives each connection an
+ * engine (tls.h) between the socket and the parser: what is read is
+ * decrypted before it is parsed, each response encrypted as it goes out. */
 #include "http_server.h"
 
 #include <http_parser.h>
@@ -25,6 +29,7 @@
 #include "io_op.h"
 #include "task.h"
 #include "tcp.h"
+#include "tls.h"
 
 #define MAX_QUEUED 32   /* pipelined requests per connection before reading pauses */
 
@@ -45,6 +50,7 @@ struct as_http_listener {
   int handler_ref;
   as_http_server *owner; /* the Lua HttpServer, or NULL once closed */
   as_http_options opts;
+  as_tls_config *tls;   /* HTTPS: the certificate, or NULL */
 };
 
 struct request {
@@ -66,6 +72,8 @@ struct conn {
   as_loop *loop;
   listener *l;          /* NULL once the listener closed: no more requests */
   as_http_options opts;
+  as_tls *tls;          /* HTTPS: the engine, or NULL */
+  as_buffer plain;      /* HTTPS: what one read decrypted */
   http_parser parser;
   /* the request being parsed */
   as_buffer url, field, value, headers, body;  /* headers: "name\0value\0"... */
@@ -96,6 +104,8 @@ static void request_free(request *r);
 
 /* A connection's memory, once its handle has closed and its queue is empty. */
 static void conn_free(conn *c) {
+  as__tls_free(c->tls);
+  as_buffer_free(&c->plain);
   as_buffer_free(&c->pending);
   as_buffer_free(&c->url);
   as_buffer_free(&c->field);
@@ -380,6 +390,10 @@ static void conn_close(conn *c) {
   if (c->handle_closed) return;
   c->handle_closed = 1;
   as__alarm_stop(c->loop, &c->read_deadline);
+  if (c->tls && as__tls_ready(c->tls)) {   /* a clean end, if the socket takes it now */
+    as__tls_shutdown(c->tls);
+    as__tls_flush(c->tls, (uv_stream_t *)&c->handle, NULL, NULL);
+  }
   for (n = c->queue.next; n != &c->queue; n = n->next) {
     request *r = as_container_of(n, request, node);
     if (r->task != NULL) {
@@ -408,6 +422,18 @@ static void written(conn *c, int status) {
 }
 
 static void on_written(uv_write_t *req, int status) { written(req->data, status); }
+
+static void on_tls_written(void *data, int status) { written(data, status); }
+
+/* HTTPS: the oldest response, encrypted, goes out. */
+static void tls_write(conn *c, request *r) {
+  if (as__tls_send(c->tls, r->response.data, r->response.size) != AS_TLS_OK ||
+      as__tls_flush(c->tls, (uv_stream_t *)&c->handle, on_tls_written, c) != 0) {
+    conn_close(c);
+    return;
+  }
+  c->writing = 1;
+}
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
@@ -444,6 +470,10 @@ static void flush(conn *c) {
   r = as_container_of(as_list_first(&c->queue), request, node);
   if (!r->ready) return;
   if (c->closing) r->keep_alive = 0;
+  if (c->tls) {
+    tls_write(c, r);
+    return;
+  }
   buf = uv_buf_init(r->response.data, (unsigned)r->response.size);
   /* Most responses fit the socket's buffer: written at once, with no round
    * through the loop and no epoll change (one system call fewer each). */
@@ -668,16 +698,25 @@ static void feed(conn *c, const char *data, size_t n) {
   }
 }
 
+/* HTTPS: `n` bytes of ciphertext through the engine, and what it
+ * decrypted to the parser; what the engine answers (handshake, alerts) goes
+ * out. Returns 0 when the session has ended or failed. */
+static int tls_feed(conn *c, const char *data, size_t n) {
+  as_tls_status status = as__tls_receive(c->tls, data, n, &c->plain);
+  if (as__tls_flush(c->tls, (uv_stream_t *)&c->handle, NULL, NULL) != 0) status = AS_TLS_FAILED;
+  feed(c, c->plain.data, c->plain.size);
+  c->plain.size = 0;
+  return status == AS_TLS_OK;
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   conn *c = s->data;
-  if (n < 0) {                              /* the client went away */
-    free(buf->base);
-    conn_close(c);
-    return;
-  }
-  feed(c, buf->base, (size_t)n);
+  int open = n >= 0;                        /* n < 0: the client went away */
+  if (open && c->tls) open = tls_feed(c, buf->base, (size_t)n);
+  else if (open) feed(c, buf->base, (size_t)n);
   free(buf->base);
-  if (!c->handle_closed) flush(c);
+  if (!open) conn_close(c);
+  else if (!c->handle_closed) flush(c);
 }
 
 /* ---- listeners ---- */
@@ -686,6 +725,7 @@ static void listener_closed(uv_handle_t *h) {
   listener *l = h->data;
   as_list_remove(&l->node);
   luaL_unref(l->loop->L, LUA_REGISTRYINDEX, l->handler_ref);
+  as__tls_config_free(l->tls);
   free(l);
 }
 
@@ -726,7 +766,8 @@ static void on_connection(uv_stream_t *s, int status) {
   as_list_push_back(&all->conns, &c->node);
   http_parser_init(&c->parser, HTTP_REQUEST);
   c->parser.data = c;
-  if (uv_accept(s, (uv_stream_t *)&c->handle) != 0) {
+  if (l->tls) c->tls = as__tls_new(l->tls, NULL);
+  if (uv_accept(s, (uv_stream_t *)&c->handle) != 0 || (l->tls && c->tls == NULL)) {
     conn_close(c);
     return;
   }
@@ -735,8 +776,10 @@ static void on_connection(uv_stream_t *s, int status) {
 }
 
 int as__http_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler,
-                    const as_http_options *opts) {
+                    const as_http_options *opts, const as_tls_server_options *tls) {
   struct sockaddr_storage addr;
+  as_tls_config *cfg = NULL;
+  char reason[256];
   int status;
   servers *all = servers_of(loop);
   as_http_server *srv;
@@ -760,12 +803,20 @@ int as__http_listen(lua_State *L, as_loop *loop, const char *host, int port, int
   srv->l = NULL;
   srv->port = 0;
   luaL_setmetatable(L, AS_HTTP_SERVER_METATABLE);
-  lua_pushvalue(L, handler);
+  if (tls != NULL && (cfg = as__tls_server_config(tls, &status, reason, sizeof reason)) == NULL) {
+    as__io_error_push_reason(L, status, reason, "http.listen %s:%d", host, port);
+    return lua_error(L);
+  }
   l = all ? calloc(1, sizeof *l) : NULL;
-  if (l == NULL) return luaL_error(L, "not enough memory");
+  if (l == NULL) {
+    as__tls_config_free(cfg);
+    return luaL_error(L, "not enough memory");
+  }
+  lua_pushvalue(L, handler);
   l->handler_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   l->loop = loop;
   l->opts = *opts;
+  l->tls = cfg;
   uv_tcp_init(&loop->uv, &l->handle);
   l->handle.data = l;
   as_list_push_back(&all->listeners, &l->node);

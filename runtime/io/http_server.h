@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "tls.h"
 
 #define AS_HTTP_SERVER_METATABLE "asched.HttpServer"
 
@@ -33,10 +34,10 @@ typedef struct as_http_options {
 
 /* Listens on the numeric address `host` and `port` (0: any free one),
  * running the function at stack index `handler` as handler(req) in a task of
- * its own per request. Pushes an HttpServer, or raises an IOError naming
- * "http.listen host:port". */
+ * its own per request; with `tls`, serving HTTPS. Pushes an HttpServer, or
+ * raises an IOError naming "http.listen host:port". */
 int as__http_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler,
-                    const as_http_options *opts);
+                    const as_http_options *opts, const as_tls_server_options *tls);
 
 /* Stops accepting at once; requests in flight finish, then their
  * connections close; idle keep-alive connections close now. Idempotent. */

@@ -135,15 +135,28 @@ void as__io_op_finish(as_io_op *op) {
   release(op);
 }
 
+/* The IOError of the operation named on top of the stack, which it replaces. */
+static void push_io_error(lua_State *L, int code, const char *reason) {
+  as__error_push(L, "IOError", "%s: %s", lua_tostring(L, -1), reason);
+  lua_pushstring(L, uv_err_name(code));
+  lua_setfield(L, -2, "code");
+  lua_remove(L, -2);
+}
+
 void as__io_error_push(lua_State *L, int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   lua_pushvfstring(L, fmt, ap);
   va_end(ap);
-  as__error_push(L, "IOError", "%s: %s", lua_tostring(L, -1), uv_strerror(code));
-  lua_pushstring(L, uv_err_name(code));
-  lua_setfield(L, -2, "code");
-  lua_remove(L, -2);
+  push_io_error(L, code, uv_strerror(code));
+}
+
+void as__io_error_push_reason(lua_State *L, int code, const char *reason, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  push_io_error(L, code, reason);
 }
 
 void as__io_ignore_sigpipe(void) {

@@ -65,6 +65,10 @@ void as__io_op_finish(as_io_op *op);
  * `code`, libuv's name for the error ("ENOENT", "ECONNREFUSED"). */
 void as__io_error_push(lua_State *L, int code, const char *fmt, ...);
 
+/* The same with `reason` in place of libuv's text: "<fmt...>: <reason>"
+ * (a TLS failure: "certificate verify failed (...)", code "EPROTO"). */
+void as__io_error_push_reason(lua_State *L, int code, const char *reason, const char *fmt, ...);
+
 /* Before the first write to a pipe or socket: a peer that has gone away must
  * not kill the process with SIGPIPE; the write fails with EPIPE instead. */
 void as__io_ignore_sigpipe(void);

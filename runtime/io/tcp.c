@@ -9,7 +9,13 @@
  * server does. A read waits until what it asked for is there -- some bytes,
  * a line, the end, an error -- so its waiter is woken once. Every wait is an
  * io_op: a cancelled reader, writer or connector lets go at once. The sockets
- * of a loop are listed in its attachment, closed when the run ends. */
+ * of a loop are listed in its attachment, closed when the run ends.
+ *
+ * TLS (tls.h) sits between the socket and the buffer: what is read goes
+ * through the engine into `in`, what is written through it to the socket. A
+ * client's connect waits for the handshake; a server's connection reads from
+ * the start until its handshake ends (a handler that only writes must not
+ * stall it), its writes waiting meanwhile in `early_writes`. */
 #define _DEFAULT_SOURCE 1   /* SO_REUSEPORT, beside the build's _POSIX_C_SOURCE */
 #include "tcp.h"
 
@@ -25,6 +31,7 @@
 #include "dns.h"
 #include "errors.h"
 #include "io_op.h"
+#include "tls.h"
 
 #define READ_CHUNK 65536
 
@@ -68,6 +75,8 @@ static sockets *sockets_of(as_loop *loop) {
 /* ---- connections ---- */
 
 typedef struct read_op read_op;
+typedef struct write_op write_op;
+typedef struct connect_op connect_op;
 
 typedef struct as_conn {
   union {               /* a socket, or a child's pipe: both a uv_stream_t */
@@ -84,6 +93,11 @@ typedef struct as_conn {
   int error;            /* a libuv error code, or 0 */
   int closing;
   read_op *reader;      /* the task waiting for data, or NULL */
+  as_tls *tls;          /* the TLS engine, or NULL for plaintext */
+  as_buffer raw;        /* TLS: the ciphertext of one read */
+  int tls_failed;       /* error is UV_EPROTO; the engine says why */
+  connect_op *handshake;/* TLS client: the connect waiting for the handshake */
+  as_list early_writes; /* TLS server: write_op waiting for the handshake */
   as_waiter handler;    /* a server's connection: in its handler task's waiters
                            until that task ends (then the stream closes) */
 } as_conn;
@@ -102,8 +116,13 @@ static void conn_closed(uv_handle_t *h) {
   as_list_remove(&c->handler.node);     /* still in its handler's waiters, or a no-op */
   if (c->owner) c->owner->c = NULL;
   as_buffer_free(&c->in);
+  as_buffer_free(&c->raw);
+  as__tls_free(c->tls);
   free(c);
 }
+
+static void handshake_ended(as_conn *c);
+static void connect_handshake_done(connect_op *k, int status);
 
 /* Wakes the waiting reader, if any: what it waits for is there, or never
  * will be. */
@@ -119,6 +138,13 @@ static void conn_close(as_conn *c) {
   if (c->closing) return;
   c->closing = 1;
   wake_reader(c);                /* it finds the stream closed */
+  if (c->tls) {
+    if (as__tls_ready(c->tls) && !c->error) {  /* a clean end: close_notify, if the socket takes it now */
+      as__tls_shutdown(c->tls);
+      as__tls_flush(c->tls, (uv_stream_t *)&c->handle, NULL, NULL);
+    }
+    handshake_ended(c);          /* a connect or early writes waiting find it closed */
+  }
   if (!uv_is_closing((uv_handle_t *)&c->handle)) uv_close((uv_handle_t *)&c->handle, conn_closed);
 }
 
@@ -132,6 +158,7 @@ static as_conn *conn_new(as_loop *loop, int is_pipe) {
   c->loop = loop;
   c->is_pipe = is_pipe;
   as_list_init(&c->handler.node);
+  as_list_init(&c->early_writes);
   if (is_pipe) {
     uv_pipe_init(&loop->uv, &c->handle.pipe, 0);
     c->handle.pipe.data = c;
@@ -158,28 +185,61 @@ static int answerable(const as_conn *c, as_read_mode mode) {
   return mode == AS_READ_ANY || line_length(c) > 0;
 }
 
+/* Where the next read goes: after the buffered data, or, under TLS, into
+ * `raw` for the engine. */
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   as_conn *c = h->data;
+  as_buffer *b = c->tls ? &c->raw : &c->in;
   (void)suggested;
   if (c->start > 0 && c->start == c->in.size) c->start = c->in.size = 0;
-  if (c->in.capacity - c->in.size < READ_CHUNK && as_buffer_reserve(&c->in, READ_CHUNK) != 0) {
+  if (c->tls) c->raw.size = 0;
+  if (b->capacity - b->size < READ_CHUNK && as_buffer_reserve(b, READ_CHUNK) != 0) {
     *buf = uv_buf_init(NULL, 0);
     return;
   }
-  *buf = uv_buf_init(c->in.data + c->in.size, (unsigned)(c->in.capacity - c->in.size));
+  *buf = uv_buf_init(b->data + b->size, (unsigned)(b->capacity - b->size));
+}
+
+/* TLS is still shaking hands: the socket is read whatever the tasks do. */
+static int handshaking(const as_conn *c) {
+  return c->tls && !as__tls_ready(c->tls) && !c->eof && !c->error && !c->closing;
+}
+
+/* `n` bytes of ciphertext read: through the engine into `in`; what the
+ * engine answers (handshake, alerts) goes out. */
+static void tls_received(as_conn *c, size_t n) {
+  switch (as__tls_receive(c->tls, c->raw.data, n, &c->in)) {
+    case AS_TLS_OK: break;
+    case AS_TLS_CLOSED: c->eof = 1; break;
+    case AS_TLS_FAILED:
+      c->error = UV_EPROTO;
+      c->tls_failed = 1;
+      break;
+  }
+  if (as__tls_flush(c->tls, (uv_stream_t *)&c->handle, NULL, NULL) != 0 && !c->error) c->error = UV_EPIPE;
 }
 
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   as_conn *c = s->data;
+  int was_handshaking = handshaking(c);
   (void)buf;
   if (n == 0) return;
-  if (n > 0) c->in.size += (size_t)n;
+  if (n > 0 && c->tls) tls_received(c, (size_t)n);
+  else if (n > 0) c->in.size += (size_t)n;
   else if (n == UV_EOF) c->eof = 1;
   else c->error = (int)n;
+  if (was_handshaking && !handshaking(c)) handshake_ended(c);
+  if (handshaking(c)) return;
   if (c->reader == NULL || answerable(c, c->reader->mode)) {
     uv_read_stop(s);
     wake_reader(c);
   }
+}
+
+/* Pushes the IOError of a connection that failed, for `opname`. */
+static void push_conn_error(lua_State *L, const as_conn *c, const char *opname) {
+  if (c->tls_failed) as__io_error_push_reason(L, UV_EPROTO, as__tls_error(c->tls), "%s", opname);
+  else as__io_error_push(L, c->error, "%s", opname);
 }
 
 /* Pushes an answer to a read in `mode` from the buffer, or raises; returns
@@ -200,7 +260,7 @@ static int take(lua_State *L, as_conn *c, as_read_mode mode, size_t n) {
     return 1;
   }
   if (c->error) {
-    as__io_error_push(L, c->error, mode == AS_READ_LINE ? "stream.read_line" : "stream.read");
+    push_conn_error(L, c, mode == AS_READ_LINE ? "stream.read_line" : "stream.read");
     return lua_error(L);
   }
   return 0;                              /* the end */
@@ -222,7 +282,7 @@ static void read_abort(as_io_op *op) {
   read_op *r = (read_op *)op;
   if (r->c && r->c->reader == r) {
     r->c->reader = NULL;
-    uv_read_stop((uv_stream_t *)&r->c->handle);
+    if (!handshaking(r->c)) uv_read_stop((uv_stream_t *)&r->c->handle);
     as__io_op_finish(op);     /* nobody waits: frees it */
   }
 }
@@ -272,28 +332,72 @@ int as__stream_read(lua_State *L, as_loop *loop, as_task *t, as_stream *s, as_re
 
 /* ---- writing ---- */
 
-typedef struct write_op {
+struct write_op {
   as_io_op op;
   uv_write_t req;
+  as_list node;         /* TLS: in early_writes until the handshake ends */
   int status;
+  char *reason;         /* why TLS failed (malloc'd), or NULL */
   size_t size;
-  char data[];
-} write_op;
+  char data[];          /* the bytes (TLS: only while they wait in early_writes) */
+};
 
-static void on_written(uv_write_t *req, int status) {
-  write_op *w = req->data;
+static void write_done(write_op *w, int status) {
   w->status = status;
   as__io_op_finish(&w->op);
+}
+
+static void on_written(uv_write_t *req, int status) { write_done(req->data, status); }
+
+static void on_tls_written(void *data, int status) { write_done(data, status); }
+
+/* `w` failed on `c` before it was sent: with the TLS reason, if that was it. */
+static void write_failed(as_conn *c, write_op *w, int status) {
+  if (status == UV_EPROTO && c->tls_failed) w->reason = strdup(as__tls_error(c->tls));
+  write_done(w, status);
+}
+
+/* Encrypts the bytes of `w` and sends them; `w` is done when they are
+ * written. Returns 0 or a libuv error. */
+static int tls_write(as_conn *c, write_op *w, const char *data, size_t size) {
+  if (c->error) return c->error;
+  if (as__tls_send(c->tls, data, size) != AS_TLS_OK) {
+    c->error = UV_EPROTO;
+    c->tls_failed = 1;
+    return UV_EPROTO;
+  }
+  return as__tls_flush(c->tls, (uv_stream_t *)&c->handle, on_tls_written, w);
 }
 
 static int write_push(lua_State *L, as_io_op *op) {
   write_op *w = (write_op *)op;
   if (w->status == 0) return 0;
-  as__io_error_push(L, w->status, "stream.write");
+  if (w->reason) as__io_error_push_reason(L, w->status, w->reason, "stream.write");
+  else as__io_error_push(L, w->status, "stream.write");
   return AS_IO_FAILED;
 }
 
-static void write_release(as_io_op *op) { free(op); }
+/* A TLS handshake has ended, well or not, or its connection is closing:
+ * the connect waiting for it returns, the early writes go out or fail. */
+static void handshake_ended(as_conn *c) {
+  int status = c->closing ? UV_ECANCELED : c->error ? c->error : c->eof ? UV_ECONNRESET : 0;
+  if (c->handshake) {
+    connect_op *k = c->handshake;
+    c->handshake = NULL;
+    connect_handshake_done(k, status);
+  }
+  while (!as_list_empty(&c->early_writes)) {
+    write_op *w = as_container_of(as_list_first(&c->early_writes), write_op, node);
+    as_list_remove(&w->node);
+    if (status == 0) status = tls_write(c, w, w->data, w->size);
+    if (status != 0) write_failed(c, w, status);
+  }
+}
+
+static void write_release(as_io_op *op) {
+  free(((write_op *)op)->reason);
+  free(op);
+}
 
 /* A cancelled writer: the bytes already handed to libuv go out anyway. */
 static const as_io_op_type WRITE_TYPE = {AS_IO_WAIT("io"), "writing to a socket", write_push, NULL,
@@ -301,7 +405,11 @@ static const as_io_op_type WRITE_TYPE = {AS_IO_WAIT("io"), "writing to a socket"
 static const as_io_op_type PIPE_WRITE_TYPE = {AS_IO_WAIT("io"), "writing to a pipe", write_push, NULL,
                                               write_release};
 
+/* Under TLS the bytes are copied only while they wait for the handshake. */
 int as__stream_write(lua_State *L, as_loop *loop, as_task *t, as_stream *s, const char *data, size_t size) {
+  as_conn *c = s->c;
+  int early = c && handshaking(c);
+  size_t copy = c && c->tls && !early ? 0 : size;
   write_op *w;
   uv_buf_t buf;
   int status;
@@ -309,19 +417,34 @@ int as__stream_write(lua_State *L, as_loop *loop, as_task *t, as_stream *s, cons
     as__stream_closed_error(L, "stream.write");
     return lua_error(L);
   }
-  w = malloc(sizeof *w + (size ? size : 1));
+  if (c->tls && c->error) {
+    push_conn_error(L, c, "stream.write");
+    return lua_error(L);
+  }
+  w = malloc(sizeof *w + (copy ? copy : 1));
   if (w == NULL) return luaL_error(L, "not enough memory");
   as__io_ignore_sigpipe();
-  memcpy(w->data, data, size);
-  w->size = size;
+  memcpy(w->data, data, copy);
+  w->size = copy;
   w->status = 0;
+  w->reason = NULL;
   w->req.data = w;
-  as__io_op_init(&w->op, s->c->is_pipe ? &PIPE_WRITE_TYPE : &WRITE_TYPE, loop);
-  buf = uv_buf_init(w->data, (unsigned)size);
-  status = uv_write(&w->req, (uv_stream_t *)&s->c->handle, &buf, 1, on_written);
+  as_list_init(&w->node);
+  as__io_op_init(&w->op, c->is_pipe ? &PIPE_WRITE_TYPE : &WRITE_TYPE, loop);
+  if (early) {
+    as_list_push_back(&c->early_writes, &w->node);
+    return as__io_op_wait(L, &w->op, t);
+  }
+  if (c->tls) {
+    status = tls_write(c, w, data, size);
+  } else {
+    buf = uv_buf_init(w->data, (unsigned)size);
+    status = uv_write(&w->req, (uv_stream_t *)&c->handle, &buf, 1, on_written);
+  }
   if (status != 0) {
     free(w);
-    as__io_error_push(L, status, "stream.write");
+    if (c->tls_failed) push_conn_error(L, c, "stream.write");
+    else as__io_error_push(L, status, "stream.write");
     return lua_error(L);
   }
   return as__io_op_wait(L, &w->op, t);
@@ -359,32 +482,46 @@ uv_stream_t *as__stream_push_pipe(lua_State *L, as_loop *loop) {
 
 /* ---- connecting ---- */
 
-typedef struct connect_op {
+struct connect_op {
   as_io_op op;
   uv_getaddrinfo_t resolve;
   uv_connect_t req;
   as_conn *c;           /* the connection, once resolved */
+  as_tls_config *tls;   /* TLS: the client's configuration, or NULL */
   int status;
   int resolving;
   char where[300];      /* "host:port", for messages */
+  char host[256];       /* the name TLS checks */
   char port[16];
-} connect_op;
+  char reason[256];     /* why TLS failed */
+};
 
 static void connect_release(as_io_op *op) {
   connect_op *k = (connect_op *)op;
   if (k->c) conn_close(k->c);    /* never handed to a Stream */
+  as__tls_config_free(k->tls);
   free(k);
 }
 
+/* Closing the connection may end the operation (a handshake under way):
+ * `k` is not touched after. */
 static void connect_abort(as_io_op *op) {
   connect_op *k = (connect_op *)op;
-  if (k->resolving) uv_cancel((uv_req_t *)&k->resolve);
-  else if (k->c) conn_close(k->c);   /* the connect callback then gets UV_ECANCELED */
+  as_conn *c = k->c;
+  if (k->resolving) {
+    uv_cancel((uv_req_t *)&k->resolve);
+    return;
+  }
   k->c = NULL;
+  if (c) conn_close(c);   /* the connect callback, or the handshake, then ends it */
 }
 
 static int connect_push(lua_State *L, as_io_op *op) {
   connect_op *k = (connect_op *)op;
+  if (k->status != 0 && k->reason[0]) {
+    as__io_error_push_reason(L, k->status, k->reason, "tcp.connect %s", k->where);
+    return AS_IO_FAILED;
+  }
   if (k->status != 0) {
     as__io_error_push(L, k->status, "tcp.connect %s", k->where);
     return AS_IO_FAILED;
@@ -397,8 +534,35 @@ static int connect_push(lua_State *L, as_io_op *op) {
 static const as_io_op_type CONNECT_TYPE = {AS_IO_WAIT("io"), "connecting", connect_push, connect_abort,
                                            connect_release};
 
+static void connect_handshake_done(connect_op *k, int status) {
+  if (status == UV_EPROTO && k->c && k->c->tls_failed)
+    snprintf(k->reason, sizeof k->reason, "%s", as__tls_error(k->c->tls));
+  k->status = status;
+  as__io_op_finish(&k->op);
+}
+
+/* Connected: TLS begins its handshake, which ends the operation. */
+static int start_tls(connect_op *k) {
+  as_conn *c = k->c;
+  int status;
+  c->tls = as__tls_new(k->tls, k->host);
+  if (c->tls == NULL) return UV_ENOMEM;
+  if (as__tls_start(c->tls) != AS_TLS_OK) {
+    snprintf(k->reason, sizeof k->reason, "%s", as__tls_error(c->tls));
+    return UV_EPROTO;
+  }
+  status = as__tls_flush(c->tls, (uv_stream_t *)&c->handle, NULL, NULL);
+  if (status == 0) status = uv_read_start((uv_stream_t *)&c->handle, on_alloc, on_read);
+  if (status == 0) c->handshake = k;
+  return status;
+}
+
 static void on_connected(uv_connect_t *req, int status) {
   connect_op *k = req->data;
+  if (status == 0 && k->tls && k->c) {
+    status = start_tls(k);
+    if (status == 0) return;
+  }
   k->status = status;
   as__io_op_finish(&k->op);
 }
@@ -426,13 +590,26 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
   as__io_op_finish(&k->op);
 }
 
-int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, int port) {
+int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, int port,
+                    const as_tls_client_options *tls) {
   struct addrinfo hints;
-  connect_op *k = calloc(1, sizeof *k);
+  connect_op *k;
+  as_tls_config *cfg = NULL;
+  char reason[256];
   int status;
-  if (k == NULL) return luaL_error(L, "not enough memory");
+  if (tls != NULL && (cfg = as__tls_client_config(tls, &status, reason, sizeof reason)) == NULL) {
+    as__io_error_push_reason(L, status, reason, "tcp.connect %s:%d", host, port);
+    return lua_error(L);
+  }
+  k = calloc(1, sizeof *k);
+  if (k == NULL) {
+    as__tls_config_free(cfg);
+    return luaL_error(L, "not enough memory");
+  }
   as__io_op_init(&k->op, &CONNECT_TYPE, loop);
+  k->tls = cfg;
   snprintf(k->where, sizeof k->where, "%s:%d", host, port);
+  snprintf(k->host, sizeof k->host, "%s", host);
   snprintf(k->port, sizeof k->port, "%d", port);
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;
@@ -441,6 +618,7 @@ int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, i
   k->resolving = 1;
   status = uv_getaddrinfo(&loop->uv, &k->resolve, on_resolved, host, k->port, &hints);
   if (status != 0) {
+    as__tls_config_free(cfg);
     free(k);
     as__io_error_push(L, status, "tcp.connect %s:%d", host, port);
     return lua_error(L);
@@ -455,6 +633,7 @@ typedef struct as_listener {
   socket_node socket;
   as_loop *loop;
   int handler_ref;      /* the handler function */
+  as_tls_config *tls;   /* TLS: the server's certificate, or NULL */
   as_server *owner;     /* the Lua Server, or NULL once closed or collected */
 } as_listener;
 
@@ -462,6 +641,7 @@ static void listener_closed(uv_handle_t *h) {
   as_listener *l = h->data;
   as_list_remove(&l->socket.node);
   luaL_unref(l->loop->L, LUA_REGISTRYINDEX, l->handler_ref);
+  as__tls_config_free(l->tls);
   free(l);
 }
 
@@ -486,6 +666,12 @@ static void handler_ended(lua_State *L, as_loop *loop, as_waiter *w, as_task *fi
 
 static const as_waiter_owner handler_owner = {.done = handler_ended};
 
+/* A TLS server's connection reads from the start: the client speaks first. */
+static int start_server_tls(as_conn *c, as_tls_config *cfg) {
+  c->tls = as__tls_new(cfg, NULL);
+  return c->tls != NULL && uv_read_start((uv_stream_t *)&c->handle, on_alloc, on_read) == 0;
+}
+
 static void on_connection(uv_stream_t *s, int status) {
   as_listener *l = s->data;
   lua_State *L = l->loop->L;
@@ -494,7 +680,7 @@ static void on_connection(uv_stream_t *s, int status) {
   if (status != 0 || uv_is_closing((uv_handle_t *)s)) return;
   c = conn_new(l->loop, 0);
   if (c == NULL) return;
-  if (uv_accept(s, (uv_stream_t *)&c->handle) != 0) {
+  if (uv_accept(s, (uv_stream_t *)&c->handle) != 0 || (l->tls && !start_server_tls(c, l->tls))) {
     conn_close(c);
     return;
   }
@@ -538,12 +724,15 @@ int as__tcp_bind_listen(uv_tcp_t *handle, const struct sockaddr_storage *addr, i
   return as__dns_address_name((struct sockaddr *)&bound, name);
 }
 
-int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler, int reuseport) {
+int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler, int reuseport,
+                   const as_tls_server_options *tls) {
   struct sockaddr_storage addr;
   int status;
   sockets *all = sockets_of(loop);
   as_listener *l;
   as_server *srv;
+  as_tls_config *cfg = NULL;
+  char reason[256];
   handler = lua_absindex(L, handler);
   status = as__dns_parse_address(host, port, &addr);
   if (status != 0) {
@@ -555,9 +744,17 @@ int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int 
   srv->l = NULL;
   srv->port = 0;
   luaL_setmetatable(L, AS_SERVER_METATABLE);
+  if (tls != NULL && (cfg = as__tls_server_config(tls, &status, reason, sizeof reason)) == NULL) {
+    as__io_error_push_reason(L, status, reason, "tcp.listen %s:%d", host, port);
+    return lua_error(L);
+  }
   l = all ? calloc(1, sizeof *l) : NULL;
-  if (l == NULL) return luaL_error(L, "not enough memory");
+  if (l == NULL) {
+    as__tls_config_free(cfg);
+    return luaL_error(L, "not enough memory");
+  }
   l->loop = loop;
+  l->tls = cfg;
   l->handler_ref = LUA_NOREF;
   uv_tcp_init(&loop->uv, &l->handle);
   l->handle.data = l;

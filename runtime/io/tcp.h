@@ -12,6 +12,7 @@
 
 #include "loop.h"
 #include "task.h"
+#include "tls.h"
 
 #define AS_STREAM_METATABLE "asched.Stream"
 #define AS_SERVER_METATABLE "asched.Server"
@@ -33,15 +34,21 @@ typedef struct as_server {
 typedef enum { AS_READ_ANY, AS_READ_LINE } as_read_mode;
 
 /* Resolves `host` and connects to it for the running task `t`, which waits;
- * then returns a Stream. An IOError names "tcp.connect host:port". */
-int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, int port);
+ * then returns a Stream. With `tls`, the stream is encrypted and the wait
+ * lasts until the handshake has ended; a failed one (a certificate that does
+ * not verify) is an IOError with code "EPROTO" naming the reason. An IOError
+ * names "tcp.connect host:port". */
+int as__tcp_connect(lua_State *L, as_loop *loop, as_task *t, const char *host, int port,
+                    const as_tls_client_options *tls);
 
 /* Listens on the numeric address `host` (IPv4 or IPv6; the caller checks it
  * with as__tcp_is_numeric) and `port` (0: any free one), running the
  * function at stack index `handler` as handler(stream) in a task of its own
- * per connection; with `reuseport`, as as__tcp_bind_listen says. Pushes
- * a Server, or raises an IOError. */
-int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler, int reuseport);
+ * per connection; with `reuseport`, as as__tcp_bind_listen says; with
+ * `tls`, each connection is encrypted (its stream's first read or write
+ * waits for the handshake). Pushes a Server, or raises an IOError. */
+int as__tcp_listen(lua_State *L, as_loop *loop, const char *host, int port, int handler, int reuseport,
+                   const as_tls_server_options *tls);
 
 /* Binds `handle` to `addr` and listens, calling `on_connection` for each
  * client; with `reuseport` the socket gets SO_REUSEPORT first, so several

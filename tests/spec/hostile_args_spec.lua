@@ -536,10 +536,32 @@ describe("asched.tcp.connect", function()
     assert.equals("IOError: " .. err.message, tostring(err))
   end)
 
-  it("refuses {tls = true} as an unknown option, never attempting a plaintext connect", function()
-    local err = error_of(function() asched.tcp.connect(UNREACHABLE, 1, {tls = true}) end)
-    assert.equals("string", type(err), "a connection was attempted: " .. tostring(err))
-    assert.equals("bad argument #3 to 'connect' (unknown option 'tls')", message_of(err))
+  it("refuses a bad tls option, naming the key, never attempting a connection", function()
+    local cases = {
+      {{tls = {verfy = false}}, "unknown option 'tls.verfy'"},
+      {{tls = {verify = false, ca = "ca.pem", sni = "x"}}, "unknown option 'tls.sni'"},
+      {{tls = 5}, "option 'tls' must be true or a table, got 5"},
+      {{tls = "yes"}, "option 'tls' must be true or a table, got string"},
+      {{tls = {verify = "no"}}, "option 'tls.verify' must be a boolean, got string"},
+      {{tls = {ca = 1}}, "option 'tls.ca' must be a string, got number"},
+      {{tls = {ca = "a\0b"}}, "option 'tls.ca' must be a string without zero bytes, got string"},
+      {{tls = {server_name = {}}}, "option 'tls.server_name' must be a string, got table"},
+    }
+    for _, case in ipairs(cases) do
+      local err = error_of(function() asched.tcp.connect(UNREACHABLE, 1, case[1]) end)
+      assert.equals("string", type(err), "a connection was attempted: " .. tostring(err))
+      assert.equals("bad argument #3 to 'connect' (" .. case[2] .. ")", message_of(err))
+    end
+  end)
+
+  it("reads an unloadable CA file as an IOError before connecting", function()
+    local err = error_of(function()
+      asched.tcp.connect(UNREACHABLE, 1, {tls = {ca = "/nonexistent/ca.pem"}})
+    end)
+    assert_error_named("IOError", err)
+    assert.equals("ENOENT", err.code)
+    assert.equals("tcp.connect 127.0.0.1:1: cannot read the CA file /nonexistent/ca.pem (no such file or directory)",
+                  err.message)
   end)
 
   it("refuses options that are not a table", function()
@@ -566,13 +588,27 @@ describe("asched.tcp.listen", function()
     return err
   end
 
-  it("refuses any option but reuseport (tls too, for now), naming it, and returns no server", function()
-    for _, opts in ipairs({{reuse = true}, {tls = {cert = "c", key = "k"}}}) do
-      local key = next(opts)
-      local err = listen_error(opts)
+  it("refuses an unknown option or a bad tls, naming it, and returns no server", function()
+    local cases = {
+      {{reuse = true}, "unknown option 'reuse'"},
+      {{tls = true}, "option 'tls' must be a table {cert =, key =}, got boolean"},
+      {{tls = {cert = "c"}}, "option 'tls.key' expected (a path)"},
+      {{tls = {key = "k"}}, "option 'tls.cert' expected (a path)"},
+      {{tls = {cert = "c", key = "k", ca = "x"}}, "unknown option 'tls.ca'"},
+      {{tls = {cert = 1, key = "k"}}, "option 'tls.cert' must be a string, got number"},
+    }
+    for _, case in ipairs(cases) do
+      local err = listen_error(case[1])
       assert.equals("string", type(err), "listen did not refuse its options: " .. tostring(err))
-      assert.equals("bad argument #4 to 'listen' (unknown option '" .. key .. "')", message_of(err))
+      assert.equals("bad argument #4 to 'listen' (" .. case[2] .. ")", message_of(err))
     end
+  end)
+
+  it("raises an IOError for a certificate it cannot read, and returns no server", function()
+    local err = listen_error({tls = {cert = "/nonexistent/c.pem", key = "/nonexistent/k.pem"}})
+    assert_error_named("IOError", err)
+    assert.equals("ENOENT", err.code)
+    assert.is_truthy(err.message:find("cannot read the certificate /nonexistent/c.pem", 1, true), err.message)
   end)
 
   it("refuses options that are not a table", function()
@@ -801,7 +837,7 @@ describe("every argument error", function()
     {sem.acquire, {{}}}, {q.put, {42, 1}},
     {asched.process.run, {"ls"}}, {asched.process.run, {{}}}, {asched.process.run, {{"ls", 2}}},
     {asched.process.run, {{"true"}, {shell = true}}},
-    {asched.tcp.connect, {UNREACHABLE, 1, {tls = true}}}, {asched.tcp.listen, {UNREACHABLE, 0, fn, {tls = true}}},
+    {asched.tcp.connect, {UNREACHABLE, 1, {tls = {verfy = true}}}}, {asched.tcp.listen, {UNREACHABLE, 0, fn, {tls = true}}},
     {asched.http.get, {"http://127.0.0.1:1/", {tls = true}}},
     {asched.http.post, {"http://127.0.0.1:1/", "b", {tls = true}}},
     {asched.http.request, {{url = "http://127.0.0.1:1/", tls = true}}},
