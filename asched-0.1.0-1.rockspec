@@ -18,7 +18,8 @@ files, processes, TCP and HTTP. require "asched" and call asched.run(fn).
 dependencies = {
   "lua >= 5.4, < 5.5",
 }
--- libuv and libcurl are found by CMake through pkg-config (Debian puts
+-- libuv, libcurl and OpenSSL are found by CMake through pkg-config, and
+-- http-parser by its header and library (Debian puts
 -- curl's headers under a multiarch directory luarocks does not search).
 build = {
   type = "cmake",
