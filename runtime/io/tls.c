@@ -52,9 +52,12 @@ static as_tls_config *config_new(const SSL_METHOD *method, int *code, char *err,
 /* Can the file be read? Else its error, and the reason `what`. */
 static int readable(const char *path, const char *what, int *code, char *err, size_t errlen) {
   FILE *f = fopen(path, "rb");
-  if (f != NULL) {
+  if (f != NULL) {                  /* a directory opens, and fails to read */
+    int failed = getc(f) == EOF && ferror(f);
+    int error = errno;
     fclose(f);
-    return 1;
+    if (!failed) return 1;
+    errno = error;
   }
   *code = uv_translate_sys_error(errno);
   snprintf(err, errlen, "%s %s (%s)", what, path, uv_strerror(*code));
@@ -101,6 +104,10 @@ as_tls_config *as__tls_server_config(const as_tls_server_options *o, int *code, 
     return refused(cfg, "cannot load the key", code, err, errlen);
   if (SSL_CTX_check_private_key(cfg->ctx) != 1)
     return refused(cfg, "the key does not match the certificate", code, err, errlen);
+  /* No session tickets: nothing here resumes sessions, and tickets a client
+   * never reads make its kernel answer its close with a reset, so the
+   * server would see ECONNRESET instead of the end of the stream. */
+  SSL_CTX_set_num_tickets(cfg->ctx, 0);
   return cfg;
 }
 
