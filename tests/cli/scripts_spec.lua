@@ -58,7 +58,7 @@ describe("the scripts directories", function()
   it("hold exactly the scripts this spec checks", function()
     assert.same({"async_scheduler.lua", "compare_sync_async.lua", "hello.lua", "real_fetch.lua"}, listing(""))
     assert.same({"as_completed.lua", "basic_coroutine.lua", "chat_server.lua", "error_handling.lua",
-                 "gathering_tasks.lua", "supervisor.lua", "web_service.lua"}, listing("examples"))
+                 "gathering_tasks.lua", "supervisor.lua", "tls_client.lua", "web_service.lua"}, listing("examples"))
     assert.same({"cancellation.lua", "context_managers.lua", "debugging.lua", "task_groups.lua", "threading.lua",
                  "timeouts.lua"}, listing("advanced"))
   end)
