@@ -3,13 +3,15 @@
  * the user types; prints their output above the line being edited; Ctrl-C
  * cancels the task of the current input -- from a hook when it never
  * suspends -- or clears the line. Only the asched
- * program uses it (runtime/repl.lua drives it). Without libedit it reads
- * plain lines, with no editing or history. */
+ * program uses it (runtime/repl.lua drives it: it hands over whole entries
+ * for the history and answers Tab). Without libedit it reads plain lines,
+ * with no editing, history or completion. */
 #include "console.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@ typedef struct console {
   as_loop *loop;
   int polling, reading, closed;
   int input_ref;           /* registry reference: the task running the current input */
+  int completer_ref;       /* registry reference: complete_with's function, or LUA_NOREF */
   as_task *volatile input; /* that task (anchored by input_ref), or NULL */
   volatile sig_atomic_t hooked; /* the handler stopped a running input (below) */
   volatile sig_atomic_t passed; /* the handler left Ctrl-C to asched.signal.wait */
@@ -93,15 +96,74 @@ static void deliver(console *c, const char *line) {
 }
 
 #ifdef ASCHED_HAVE_LIBEDIT
+/* The history takes whole entries, from remember(): not each line read. */
 static void on_line(char *line) {
-  console *c = the_console;
   rl_callback_handler_remove();
-  if (line && *line) {
-    add_history(line);
-    if (c->history[0]) write_history(c->history);
-  }
-  deliver(c, line);
+  deliver(the_console, line);
   free(line);
+}
+
+/* ---- Tab completion ---- */
+
+/* libedit calls these from rl_callback_read_char, that is from on_stdin on
+ * the loop's main state, between two steps of the scheduler: the completer
+ * runs there (protected, unable to suspend) and must not take long. */
+static int completion_table;   /* stack index of the completer's answer */
+static int completion_next;
+
+/* libedit's generator: the answer's strings one by one (copies it frees). */
+static char *next_completion(const char *text, int state) {
+  lua_State *L = the_console->loop->L;
+  const char *word;
+  char *copy = NULL;
+  (void)text;
+  if (state == 0) completion_next = 0;
+  lua_rawgeti(L, completion_table, ++completion_next);
+  word = lua_tostring(L, -1);
+  if (word) copy = strdup(word);
+  lua_pop(L, 1);
+  return copy;
+}
+
+static char *no_completion(const char *text, int state) {
+  (void)text;
+  (void)state;
+  return NULL;
+}
+
+/* The word before the cursor ("asched.sle", "q:pu") goes to the completer,
+ * which returns the whole words it could become; never file names. */
+static char **complete(const char *text, int start, int end) {
+  console *c = the_console;
+  lua_State *L;
+  char **matches = NULL;
+  (void)start;
+  (void)end;
+  rl_attempted_completion_over = 1;
+  if (c == NULL || c->completer_ref == LUA_NOREF) return NULL;
+  L = c->loop->L;
+  if (!lua_checkstack(L, 4)) return NULL;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, c->completer_ref);
+  lua_pushstring(L, text);
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_istable(L, -1)) {
+    completion_table = lua_gettop(L);
+    matches = rl_completion_matches(text, next_completion);
+  }
+  lua_pop(L, 1);
+  return matches;
+}
+
+static void setup_completion(void) {
+  /* Lua's operators and brackets end a word; "." and ":" do not, so
+   * "asched.sle" and "q:pu" are completed whole. */
+  rl_basic_word_break_characters = " \t\n\"\\'`@$><=;|&{}()[],+-*/%^#~";
+  rl_completer_word_break_characters = (char *)rl_basic_word_break_characters;
+  rl_completion_append_character = '\0';
+  /* Past this many matches libedit asks "Display all?" with a blocking
+   * getc(stdin), which would stop the loop: never ask, just list. */
+  rl_completion_query_items = INT_MAX;
+  rl_attempted_completion_function = complete;
+  rl_completion_entry_function = no_completion;
 }
 #endif
 
@@ -254,6 +316,44 @@ static int console_write(lua_State *L) {
   return 0;
 }
 
+/* remember(text): adds an entry to the history and saves the history file.
+ * An entry of several lines is one item, its newlines kept: Up brings it
+ * back whole, to edit and run again. */
+static int console_remember(lua_State *L) {
+  console *c = check_console(L);
+  const char *text = as__check_string(L, 2, NULL);
+#ifdef ASCHED_HAVE_LIBEDIT
+  if (*text) {
+    add_history(text);
+    if (c->history[0]) write_history(c->history);
+  }
+#else
+  (void)c;
+  (void)text;
+#endif
+  return 0;
+}
+
+/* complete_with(function | nil) -> whether Tab completes (libedit): sets
+ * the completer Tab calls with the word before the cursor; it returns a
+ * list of the words that could replace it. */
+static int console_complete_with(lua_State *L) {
+  console *c = check_console(L);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TFUNCTION);
+  luaL_unref(L, LUA_REGISTRYINDEX, c->completer_ref);
+  c->completer_ref = LUA_NOREF;
+  if (!lua_isnoneornil(L, 2)) {
+    lua_pushvalue(L, 2);
+    c->completer_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+#ifdef ASCHED_HAVE_LIBEDIT
+  lua_pushboolean(L, 1);
+#else
+  lua_pushboolean(L, 0);
+#endif
+  return 1;
+}
+
 /* set_input(task | nil): the task Ctrl-C cancels. */
 static int console_set_input(lua_State *L) {
   console *c = check_console(L);
@@ -340,6 +440,8 @@ static int console_close(lua_State *L) {
   luaL_unref(L, LUA_REGISTRYINDEX, c->input_ref);
   c->input_ref = LUA_NOREF;
   c->input = NULL;
+  luaL_unref(L, LUA_REGISTRYINDEX, c->completer_ref);
+  c->completer_ref = LUA_NOREF;
   if (the_console == c) the_console = NULL;
   return 0;
 }
@@ -354,6 +456,7 @@ static int console_open(lua_State *L) {
   memset(c, 0, sizeof *c);
   c->loop = loop;
   c->input_ref = LUA_NOREF;
+  c->completer_ref = LUA_NOREF;
   as__waitq_init(&c->readers, &console_type);
   if (uv_poll_init(&loop->uv, &c->poll, 0) != 0) return luaL_error(L, "console: cannot watch stdin");
   c->poll.data = c;
@@ -366,6 +469,7 @@ static int console_open(lua_State *L) {
   take_sigint();
 #ifdef ASCHED_HAVE_LIBEDIT
   rl_catch_signals = 0;
+  setup_completion();
   if (home && snprintf(c->history, sizeof c->history, "%s/.asched_history", home) < (int)sizeof c->history) {
     int fd;
     read_history(c->history);
@@ -386,6 +490,8 @@ void as__open_console(lua_State *L) {
     {"read", console_read},
     {"write", console_write},
     {"set_input", console_set_input},
+    {"remember", console_remember},
+    {"complete_with", console_complete_with},
     {"close", console_close},
     {"task_id", console_task_id},
     {"describe", console_describe},
