@@ -22,4 +22,8 @@ void as_host_message(const char *msg);
  * none), that chunk runs first with the `nargs` values above it. */
 void as_host_repl(lua_State *L, int script, int nargs);
 
+/* Pushes the exercise runner's C helpers (runner.c): a table with realpath,
+ * exepath, stamp and watch. */
+void as__runner_host(lua_State *L);
+
 #endif

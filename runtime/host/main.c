@@ -34,7 +34,8 @@ enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_UPPER_E = 16, HAS_HEL
 static void write_usage(FILE *out) {
   fprintf(out,
           "usage: %s [options] [script [args]]\n"
-          "       %s check [NAME] | hint NAME | exercises\n"
+          "       %s exercises [--init DIR] | watch | next | check [NAME...]\n"
+          "       %s hint NAME | reset NAME | solution NAME [--force]\n"
           "Options:\n"
           "  -e stat          execute string 'stat'\n"
           "  -i               enter interactive mode after executing 'script'\n"
@@ -54,13 +55,19 @@ static void write_usage(FILE *out) {
           "  --               stop handling options\n"
           "  -                stop handling options and execute stdin\n"
           "Commands:\n"
-          "  check [NAME]     run the tutorial exercises' checks (or just exercise NAME)\n"
+          "  exercises        list the tutorial exercises, your progress and the next one\n"
+          "  exercises --init DIR  copy the exercises into DIR to work there\n"
+          "  watch            re-check the current exercise on every save (keys: h hint,\n"
+          "                   l list, n next, r reset, q quit)\n"
+          "  next             check and show the first exercise not yet solved\n"
+          "  check [NAME...]  run the exercises' checks (all, or the ones named)\n"
           "  hint NAME        show the next hint for exercise NAME\n"
-          "  exercises        list the tutorial exercises and your progress\n"
+          "  reset NAME       restore exercise NAME's stub (your file is kept aside)\n"
+          "  solution NAME    show the reference solution, once your own passed\n"
           "Environment: ASCHED_VIRTUAL_TIME=1 (as --virtual-time), ASCHED_AUTOJUMP=S (real\n"
           "seconds pending I/O may hold the virtual clock, 0.05), ASCHED_SEED=N (as\n"
           "--seed N), LUA_INIT (code or @file run first), LUA_PATH (and LUA_CPATH).\n",
-          as_progname, as_progname);
+          as_progname, as_progname, as_progname);
   fflush(out);
 }
 
@@ -301,8 +308,9 @@ static int set_budget(lua_State *L) {
   return 0;
 }
 
-/* `asched check [N]`, `asched hint N`, `asched exercises`: the tutorial's
- * exercises (runtime/exercises.lua). Returns the exit status. */
+/* `asched exercises`, `watch`, `next`, `check`, `hint`, `reset`, `solution`:
+ * the tutorial's exercises (runtime/host/exercises.lua, given set_budget and
+ * runner.c's helpers). Returns the exit status. */
 static int run_subcommand(lua_State *L, char **argv) {
   int i;
   luaL_openlibs(L);
@@ -317,12 +325,18 @@ static int run_subcommand(lua_State *L, char **argv) {
     lua_rawseti(L, -2, i - 1);
   }
   lua_pushcfunction(L, set_budget);
-  lua_call(L, 3, 1);
+  as__runner_host(L);
+  lua_call(L, 4, 1);
   return (int)luaL_optinteger(L, -1, 0);
 }
 
 static int is_subcommand(const char *arg) {
-  return arg && (strcmp(arg, "check") == 0 || strcmp(arg, "hint") == 0 || strcmp(arg, "exercises") == 0);
+  static const char *const names[] = {"exercises", "watch", "next", "check", "hint",
+                                       "reset", "solution", NULL};
+  int i;
+  for (i = 0; arg && names[i]; i++)
+    if (strcmp(arg, names[i]) == 0) return 1;
+  return 0;
 }
 
 /* The protected main, as lua.c's pmain. */

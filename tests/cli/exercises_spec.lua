@@ -33,13 +33,15 @@ for _, file in ipairs(ls(exercises_dir .. "checks", "^%d%d_[%w_]+%.lua$")) do
 end
 
 -- A private exercises folder holding the checks and, as the learner's file of
--- exercise e, the text `learner`; returns it (the caller removes it).
+-- exercise e, the text `learner` (the others: their stubs, never the
+-- checkout's files, which a learner may be editing); returns it (the caller
+-- removes it). Its state/ folder stands for $XDG_STATE_HOME.
 local function workspace(e, learner)
   local dir = support.tmpdir()
   os.execute("cp -r " .. support.quote(exercises_dir .. "checks") .. " " .. support.quote(dir .. "/checks"))
   for _, other in ipairs(exercises) do
     local file = other.number .. "_" .. other.name .. ".lua"
-    local text = other == e and learner or support.read(exercises_dir .. file)
+    local text = other == e and learner or support.read(exercises_dir .. "stubs/" .. file)
     support.write(dir .. "/" .. file, text)
   end
   return dir
@@ -47,8 +49,8 @@ end
 
 -- Runs `asched <args>` with ASCHED_EXERCISES = dir; returns status, stdout, stderr.
 local function asched_in(dir, args)
-  local cmd = string.format("cd %s && ASCHED_EXERCISES=%s timeout -s KILL 60 %s %s >out 2>err",
-    support.quote(dir), support.quote(dir), support.quote(support.asched), args)
+  local cmd = string.format("cd %s && ASCHED_EXERCISES=%s XDG_STATE_HOME=%s timeout -s KILL 60 %s %s >out 2>err",
+    support.quote(dir), support.quote(dir), support.quote(dir .. "/state"), support.quote(support.asched), args)
   local _, _, status = os.execute(cmd)
   return status, support.read(dir .. "/out") or "", support.read(dir .. "/err") or ""
 end
@@ -65,9 +67,19 @@ describe("the exercises", function()
     assert.is_true(#exercises >= 10, #exercises .. " exercises")
     for _, e in ipairs(exercises) do
       local file = e.number .. "_" .. e.name .. ".lua"
-      assert.is_truthy(support.read(exercises_dir .. file), "no stub " .. file)
+      assert.is_truthy(support.read(exercises_dir .. "stubs/" .. file), "no stub " .. file)
       assert.is_truthy(support.read(exercises_dir .. "solutions/" .. file), "no solution " .. file)
-      assert.matches("TODO", support.read(exercises_dir .. file), 1, true)
+      assert.matches("TODO", support.read(exercises_dir .. "stubs/" .. file), 1, true)
+    end
+  end)
+
+  it("keep in stubs/ the learner's files as committed (what reset and --init restore)", function()
+    for _, e in ipairs(exercises) do
+      local file = e.number .. "_" .. e.name .. ".lua"
+      local committed = capture("cd " .. support.quote(root) .. " && git show HEAD:exercises/" .. file .. " 2>/dev/null")
+      if committed ~= "" then   -- a checkout: the stub is the learner's file before any edit
+        assert.equal(committed, support.read(exercises_dir .. "stubs/" .. file), file)
+      end
     end
   end)
 
@@ -81,7 +93,7 @@ describe("the exercises", function()
     end)
 
     it(string.format("%s: the untouched stub fails its check", file), function()
-      local status, output = check_with(e, support.read(exercises_dir .. file))
+      local status, output = check_with(e, support.read(exercises_dir .. "stubs/" .. file))
       assert.equal(1, status, output)
       assert.matches("FAIL", output, 1, true)
     end)
@@ -116,13 +128,13 @@ describe("asched check, hint and exercises", function()
     local status, out = asched_in(dir, "exercises")
     support.remove(dir)
     assert.equal(0, status)
-    assert.matches(string.format("1 / %d done", #exercises), out, 1, true)
+    assert.matches(string.format("1/%d █░", #exercises), out, 1, true)
     for _, other in ipairs(exercises) do assert.matches(other.name, out, 1, true) end
   end)
 
   it("hint gives the hints of an exercise one at a time, then keeps showing the last", function()
     local e = exercises[1]
-    local dir = workspace(e, support.read(exercises_dir .. e.number .. "_" .. e.name .. ".lua"))
+    local dir = workspace(e, support.read(exercises_dir .. "stubs/" .. e.number .. "_" .. e.name .. ".lua"))
     local _, first = asched_in(dir, "hint " .. e.number)
     local _, second = asched_in(dir, "hint " .. e.number)
     for _ = 1, 5 do asched_in(dir, "hint " .. e.number) end
@@ -135,7 +147,7 @@ describe("asched check, hint and exercises", function()
   end)
 
   it("check of an unknown exercise says so and exits 1", function()
-    local dir = workspace(exercises[1], support.read(exercises_dir .. exercises[1].number .. "_" .. exercises[1].name .. ".lua"))
+    local dir = workspace(exercises[1], support.read(exercises_dir .. "stubs/" .. exercises[1].number .. "_" .. exercises[1].name .. ".lua"))
     local status, _, err = asched_in(dir, "check 99")
     support.remove(dir)
     assert.equal(1, status)
