@@ -1,6 +1,11 @@
 -- The README is the tutorial: every ```lua block in it is a complete program
--- that runs under asched (virtual time, so the waiting costs nothing), and
--- where an unlabelled ``` block follows it closely, that block is its output.
+-- that runs under asched, and where an unlabelled ``` block follows it
+-- closely, that block is its output. An example says what it means: it prints
+-- exactly that both with --virtual-time and in real time (so what it prints
+-- must not hang on how fast the clock or the machine runs; times are printed
+-- rounded), with nothing on stderr, since the README shows none. A block with
+-- no output shown must at least print the same both ways. The real-time runs
+-- take as long as the examples sleep: about half a minute in all.
 local here = debug.getinfo(1, "S").source:match("^@(.-)[^/]*$")
 local support = dofile(here .. "support.lua")
 
@@ -32,6 +37,13 @@ local function lua_blocks(text)
   return blocks
 end
 
+-- The two ways every example runs; the first one's stdout stands in for a
+-- missing output block when the second runs.
+local MODES = {
+  {name = "with --virtual-time", options = {"--virtual-time"}},
+  {name = "in real time", options = {}},
+}
+
 describe("the README's Lua examples", function()
   local blocks = lua_blocks(readme)
 
@@ -40,12 +52,23 @@ describe("the README's Lua examples", function()
   end)
 
   for _, block in ipairs(blocks) do
-    it("run without error: the block at line " .. block.start, function()
-      local r = support.run({script = table.concat(block.code, "\n") .. "\n", options = {"--virtual-time"}})
-      assert.equal(0, r.status, support.describe(r))
-      if block.output then
-        assert.equal(block.output, r.stdout)
-      end
-    end)
+    local script = table.concat(block.code, "\n") .. "\n"
+    local first   -- stdout of the first mode's run
+    for m, mode in ipairs(MODES) do
+      it(string.format("print what the README shows %s: the block at line %d", mode.name, block.start), function()
+        local r = support.run({script = script, options = mode.options})
+        local expected = block.output or first
+        if m == 1 then first = r.stdout end
+        assert.equal(0, r.status, support.describe(r))
+        if expected then
+          assert.equal(expected, r.stdout, string.format("the block at line %d prints, %s, not %s:\n%s",
+            block.start, mode.name, block.output and "what the README shows" or ("what it prints " .. MODES[1].name),
+            support.describe(r)))
+        end
+        assert.equal("", r.stderr, string.format(
+          "the block at line %d writes on stderr, %s, what the README does not show:\n%s",
+          block.start, mode.name, support.describe(r)))
+      end)
+    end
   end
 end)
