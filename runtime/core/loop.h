@@ -83,6 +83,8 @@ struct as_loop {
   uv_timer_t wakeup;       /* real time: armed for the earliest deadline;
                               virtual time: for the autojump threshold */
   int autojump;            /* virtual time: the threshold passed with I/O pending */
+  uint64_t autojump_at;    /* virtual time: when (uv_now, ms) the threshold passes,
+                              counted from the last progress; 0: not counting */
   int clock_holds;         /* virtual time: waits that hold the clock for as long
                               as they last, never autojumped (the REPL's prompt) */
   as_clock clock;

@@ -54,7 +54,7 @@ static void run_ready(as_loop *loop, const as_task *main) {
   uint64_t polled = uv_hrtime();
   /* Work to do: an autojump that came with it is stale, and the next wait
    * for pending I/O gets its full threshold. */
-  if (!as_ready_empty(&loop->ready) || has_callbacks(loop)) loop->autojump = 0;
+  if (!as_ready_empty(&loop->ready) || has_callbacks(loop)) loop->autojump = 0, loop->autojump_at = 0;
   while (!as_ready_empty(&loop->ready) || has_callbacks(loop)) {
     as_list *last, *n;
     if (loop->shuffle) as_ready_shuffle_queue(loop->shuffle, &loop->ready);
@@ -120,7 +120,17 @@ static int fire_due_deadline(as_loop *loop) {
 
 static void on_wakeup(uv_timer_t *timer) {
   as_loop *loop = timer->data;
-  if (loop->clock.is_virtual) loop->autojump = 1;
+  if (loop->clock.is_virtual) loop->autojump = 1, loop->autojump_at = 0;
+}
+
+/* Virtual time: the real ms left of the autojump threshold, which runs from
+ * the first wait after the last progress (a task made ready) -- not from
+ * each return of libuv: wakeups that make no task ready (a signal, a
+ * thread's EINTR) must not put the jump off for ever. */
+static uint64_t autojump_left(as_loop *loop) {
+  uint64_t now = uv_now(&loop->uv);
+  if (loop->autojump_at == 0) loop->autojump_at = now + loop->options.autojump_ms;
+  return loop->autojump_at > now ? loop->autojump_at - now : 0;
 }
 
 /* Blocks in libuv until a timer is due or real I/O completes. Under virtual
@@ -134,20 +144,23 @@ static int wait_for_events(as_loop *loop) {
   uv_timer_stop(&loop->wakeup);
   if (!uv_loop_alive(&loop->uv) && (!min || loop->clock.is_virtual)) return 0;
   if (min && !(loop->clock.is_virtual && loop->clock_holds > 0)) {
-    uint64_t ms = loop->options.autojump_ms;
-    if (!loop->clock.is_virtual) {
+    uint64_t ms;
+    uv_update_time(&loop->uv);
+    if (loop->clock.is_virtual) {
+      ms = autojump_left(loop);
+    } else {
       uint64_t now = as_clock_now(&loop->clock);
       ms = min->deadline > now ? (min->deadline - now + 999999) / 1000000 : 0;
     }
     if (loop->clock.is_virtual && ms == 0) {
-      /* No threshold: the clock jumps now, after a look at the I/O that is
-       * ready (a 0 ms timer would fire before libuv's poll, which would then
-       * block with no timer left to end it). */
+      /* The threshold has passed: the clock jumps now, after a look at the
+       * I/O that is ready (a 0 ms timer would fire before libuv's poll,
+       * which would then block with no timer left to end it). */
       loop->autojump = 1;
+      loop->autojump_at = 0;
       uv_run(&loop->uv, UV_RUN_NOWAIT);
       return 1;
     }
-    uv_update_time(&loop->uv);
     uv_timer_start(&loop->wakeup, on_wakeup, ms, 0);
   }
   uv_run(&loop->uv, UV_RUN_ONCE);

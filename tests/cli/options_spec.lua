@@ -217,6 +217,28 @@ print(ok, err.name)
     assert.equal("x\t0.1\nfalse\tTimeoutError\n", r.stdout)
   end)
 
+  it("jumps after the threshold even while thread work keeps waking the loop", function()
+    -- Each wakeup that made no task ready (here the EINTR a worker's
+    -- os.execute causes) used to restart the 0.05 s threshold: a 0.05 s
+    -- sleep took as long as the threads ran.
+    local r = support.run({options = {"--virtual-time"}, script = [[
+local function uptime() local f = io.open("/proc/uptime") local v = f:read("n") f:close() return v end
+local jobs = {}
+for i = 1, 4 do   -- every thread of the pool
+  jobs[i] = asched.spawn(asched.to_thread, function()
+    local started = os.time()
+    while os.time() - started < 4 do os.execute("sleep 0.01") end
+  end)
+end
+asched.sleep(0)
+local t0 = uptime()
+asched.sleep(0.05)
+print(string.format("%.3f", asched.now()), uptime() - t0 < 1)
+]]})
+    assert.equal(0, r.status, support.describe(r))
+    assert.equal("0.050\ttrue\n", r.stdout)
+  end)
+
   it("refuses an ASCHED_AUTOJUMP that is not a number of seconds", function()
     local r = support.run({options = {"--virtual-time"}, env = {ASCHED_AUTOJUMP = "soon"}, script = script})
     assert.equal(1, r.status, support.describe(r))
