@@ -742,10 +742,8 @@ static void listener_close(listener *l) {
     next = n->next;
     if (c->l != l) continue;
     c->l = NULL;
-    c->closing = 1;
-    if (c->reading) uv_read_stop((uv_stream_t *)&c->handle);
-    c->reading = 0;
-    flush(c);   /* an idle one closes now */
+    c->closing = 1;   /* what it reads now is dropped; it reads on, to see a client go */
+    flush(c);         /* an idle one closes now */
   }
 }
 

@@ -161,6 +161,24 @@ describe("asched.http.listen", function()
     asched.wait_for(function() closed:wait() end, 5)
   end)
 
+  it("still cancels the handler of a client that disconnects once close() was called", function()
+    -- close() used to stop reading busy connections, so a client that went
+    -- away was noticed only when its handler ended (up to opts.timeout).
+    local started, closed = asched.event(), asched.event()
+    local server = http.listen(nil, 0, function()
+      local guard <close> = setmetatable({}, {__close = function() closed:set() end})
+      started:set()
+      asched.sleep(1000)
+      return 200, "never"
+    end)
+    local s = tcp.connect("127.0.0.1", server.port)
+    s:write("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    started:wait()
+    server:close()
+    s:close()
+    asched.wait_for(function() closed:wait() end, 5)
+  end)
+
   it("close() refuses new connections but lets a request in flight finish", function()
     local server = http.listen(nil, 0, function() asched.sleep(0.2) return 200, "finished" end)
     local port = server.port
