@@ -1,6 +1,6 @@
 -- exercises.lua -- the asched program's subcommands for the tutorial's
 -- exercises: `exercises` (list, progress, next; `--init DIR` copies them out),
--- `watch`, `next`, `check [N...]`, `hint N`, `reset N`, `solution N`.
+-- `watch` (also `check --watch`), `next`, `check [N...]`, `hint N`, `reset N`, `solution N`.
 -- Compiled into the program; owns the learner's progress, never a check.
 --
 -- An exercises folder holds:
@@ -568,6 +568,14 @@ if command == "exercises" and args[1] == "--init" then
   return init(args[2])
 end
 
+-- `check --watch` (as other tools spell it) is `watch`.
+for _, arg in ipairs(args) do
+  if command == "check" and arg == "--watch" then
+    if #args > 1 then return complain("--watch takes no exercise: `asched check --watch` is `asched watch`") end
+    command = "watch"
+  end
+end
+
 if not directory then
   return complain("no exercises here or above '%s'.\nGet your own copy with `asched exercises --init DIR`, then cd into DIR.", cwd)
 end
@@ -605,7 +613,12 @@ local function run_command()
     return 0
   end
 
-  if command == "watch" then return watch(state, exercises) end
+  if command == "watch" then
+    if args[1] and args[1] ~= "--watch" then
+      return complain("watch takes no argument: it starts at the first unsolved exercise")
+    end
+    return watch(state, exercises)
+  end
 
   if command == "next" then
     local results, done, first = check_all(state, exercises)
