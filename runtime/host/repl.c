@@ -1,5 +1,6 @@
 /* repl.c -- starts the REPL (runtime/repl.lua, compiled in) as the main task
- * of a run, on a script's globals and tasks when there is one (asched -i). */
+ * of a run, on a script's globals and tasks when there is one (asched -i),
+ * with its session scope (repl_session.lua: locals that last the session). */
 #include <lauxlib.h>
 #include <stdio.h>
 
@@ -10,6 +11,20 @@
 
 extern const char as__repl_lua[];
 extern const size_t as__repl_lua_size;
+extern const char as__repl_session_lua[];
+extern const size_t as__repl_session_lua_size;
+
+/* Pushes a new session scope over the globals, or returns 0 with the
+ * error reported. */
+static int push_session(lua_State *L) {
+  if (luaL_loadbuffer(L, as__repl_session_lua, as__repl_session_lua_size, "=[asched repl_session.lua]") != LUA_OK ||
+      (lua_pushglobaltable(L), lua_pcall(L, 1, 1, 0)) != LUA_OK) {
+    as_host_message(lua_tostring(L, -1));
+    lua_pop(L, 1);
+    return 0;
+  }
+  return 1;
+}
 
 void as_host_repl(lua_State *L, int script, int nargs) {
   char banner[128];
@@ -33,11 +48,15 @@ void as_host_repl(lua_State *L, int script, int nargs) {
   lua_pushinteger(L, nargs);
   lua_setfield(L, -2, "n");
   lua_pushstring(L, banner);
+  if (!push_session(L)) {
+    lua_pop(L, 6);   /* the chunk and its five arguments so far */
+    return;
+  }
   /* The console takes Ctrl-C (cancel the input, or clear the line); SIGTERM
    * ends the session as it ends a script. */
   options.host_setup = as__terminate_setup;
   options.record_timeline = 1;   /* for :timeline */
-  status = as_run(L, 5, &options, &i);
+  status = as_run(L, 6, &options, &i);
   as__interrupt_stop();
   if (status == LUA_OK) {
     lua_pop(L, i);
