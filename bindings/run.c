@@ -8,6 +8,7 @@
 
 #include "deadlock.h"
 #include "describe.h"
+#include "record.h"
 #include "scheduler.h"
 #include "slow_task.h"
 #include "timeline.h"
@@ -17,6 +18,7 @@ static void setup(lua_State *L, as_loop *loop, void *ud) {
   if (opts->timeline || opts->trace) as__timeline_attach(L, loop, opts->timeline, opts->trace, 0);
   else if (opts->record_timeline) as__timeline_attach(L, loop, NULL, NULL, 1);
   if (loop->debug) as__slow_task_attach(loop);
+  if (opts->record || opts->replay) as__record_attach(L, loop, opts->record, opts->replay, opts->script);
   if (opts->host_setup) opts->host_setup(L, loop, opts->host_ud);
 }
 

@@ -16,6 +16,9 @@ typedef struct as_run_options {
   const char *timeline; /* --timeline[=FILE.svg]: "" for stderr, or a path */
   const char *trace;    /* --trace FILE: Chrome Trace Event JSON */
   int record_timeline;  /* the REPL: record (bounded) for :timeline, draw nothing */
+  const char *record;   /* --record FILE: the scheduling decisions as JSON lines */
+  const char *replay;   /* --replay FILE: force the decisions recorded there */
+  const char *script;   /* the script's path, named in a record's header */
   /* The host's own set-up (its SIGINT handling), after the run's; may raise. */
   void (*host_setup)(lua_State *L, as_loop *loop, void *ud);
   void *host_ud;

@@ -35,6 +35,28 @@ typedef struct as_observer {
   void (*resumed)(struct as_observer *self, as_loop *loop, struct as_task *t, int status);
 } as_observer;
 
+/* Decides, or witnesses, a run's scheduling decisions: one per loop at most
+ * (observe/record.c: --record and --replay), embedded in its owner. Its
+ * callbacks run only where raising is safe (in the run's protected call,
+ * never inside libuv): a replay that diverged raises from them. Any may be
+ * NULL. */
+typedef struct as_schedule_hook {
+  /* Whenever a task could be resumed (also with an empty ready queue, so
+   * that a replay sees every turn): returns the task to resume next, which
+   * must be in the ready queue, or NULL to let a timer fire or I/O come
+   * first. A NULL callback: the ready queue's own order, in passes. */
+  struct as_task *(*next_ready)(struct as_schedule_hook *self, as_loop *loop);
+  /* `t`, just taken off the ready queue, is the next task stepped. */
+  void (*chosen)(struct as_schedule_hook *self, as_loop *loop, struct as_task *t);
+  /* `timer` (of task `t`, or an alarm's: t NULL) is due and about to fire
+   * (under virtual time, the clock about to jump to it): 1 lets it fire
+   * now, 0 holds it back. */
+  int (*may_fire)(struct as_schedule_hook *self, as_loop *loop, const as_timer *timer,
+                  struct as_task *t);
+  /* The run is over: every task is done. */
+  void (*finished)(struct as_schedule_hook *self, as_loop *loop);
+} as_schedule_hook;
+
 /* Per-loop state of a layer above the core (an I/O client, a recording),
  * embedded in that state, found by its `key` (the address of a static of the
  * module that owns it) and told when the loop closes. */
@@ -95,6 +117,10 @@ struct as_loop {
   as_ready_shuffle *shuffle; /* seeded: reorders each pass, or NULL for FIFO */
   as_list observers;       /* as_observer */
   as_list attachments;     /* as_attachment */
+  as_schedule_hook *hook;  /* or NULL: the ready queue and timers decide alone */
+  const char *waking;      /* while no task runs, why tasks wake now: "timer",
+                              "callback", "deadlock", "shutdown"; NULL: from a
+                              libuv callback (I/O, a thread, a signal) */
   as_loop_options options;
   int debug;               /* options.debug, or asched.debug(true) since */
   struct as_task *current;   /* the task inside lua_resume, or NULL */

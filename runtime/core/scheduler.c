@@ -22,6 +22,7 @@
 static void run_callbacks(as_loop *loop) {
   lua_State *L = loop->L;
   int top = lua_gettop(L);
+  if (loop->callback_head < loop->callback_tail) loop->waking = "callback";
   while (loop->callback_head < loop->callback_tail) {
     int i = loop->callback_head++;
     as__loop_push_table(L, loop->callback_queue_ref);
@@ -36,6 +37,7 @@ static void run_callbacks(as_loop *loop) {
     lua_settop(L, top);
   }
   loop->callback_head = loop->callback_tail = 0;
+  loop->waking = NULL;
 }
 
 static int has_callbacks(as_loop *loop) { return loop->callback_head < loop->callback_tail; }
@@ -43,6 +45,23 @@ static int has_callbacks(as_loop *loop) { return loop->callback_head < loop->cal
 static void poll_io(as_loop *loop) { uv_run(&loop->uv, UV_RUN_NOWAIT); }
 
 static int fire_due_deadline(as_loop *loop);
+
+/* The schedule hook decides (a replay): each turn runs the due callbacks,
+ * then the task it names, until it names none or `main` is done. */
+static void run_chosen(as_loop *loop, const as_task *main) {
+  as_schedule_hook *hook = loop->hook;
+  for (;;) {
+    as_task *t;
+    run_callbacks(loop);
+    t = hook->next_ready(hook, loop);
+    if (t == NULL) return;
+    as_ready_remove(&loop->ready, &t->link.waiter.node);
+    t->flags &= ~AS_TASK_IN_READY;
+    if (hook->chosen) hook->chosen(hook, loop, t);
+    as__task_step(loop, t);
+    if (main != NULL && main->state == AS_TASK_DONE) return;
+  }
+}
 
 /* Runs ready tasks and callbacks until none is left, or until `main` (when
  * not NULL) is done: then nothing else runs before the pending tasks are
@@ -55,6 +74,10 @@ static void run_ready(as_loop *loop, const as_task *main) {
   /* Work to do: an autojump that came with it is stale, and the next wait
    * for pending I/O gets its full threshold. */
   if (!as_ready_empty(&loop->ready) || has_callbacks(loop)) loop->autojump = 0, loop->autojump_at = 0;
+  if (loop->hook && loop->hook->next_ready) {
+    run_chosen(loop, main);
+    return;
+  }
   while (!as_ready_empty(&loop->ready) || has_callbacks(loop)) {
     as_list *last, *n;
     if (loop->shuffle) as_ready_shuffle_queue(loop->shuffle, &loop->ready);
@@ -66,6 +89,7 @@ static void run_ready(as_loop *loop, const as_task *main) {
         n = as_ready_pop(&loop->ready);
         t = as_container_of(n, as_task, link.waiter.node);
         t->flags &= ~AS_TASK_IN_READY;
+        if (loop->hook && loop->hook->chosen) loop->hook->chosen(loop->hook, loop, t);
         as__task_step(loop, t);
         if (main != NULL && main->state == AS_TASK_DONE) return;
         since_look++;
@@ -90,22 +114,33 @@ static as_timer *earliest_timer(as_loop *loop, int *is_alarm) {
   return *is_alarm ? alarm : task_timer;
 }
 
+/* Asks the schedule hook, if any, whether `timer` may fire now. */
+static int may_fire(as_loop *loop, as_timer *timer, int is_alarm) {
+  as_schedule_hook *hook = loop->hook;
+  if (hook == NULL || hook->may_fire == NULL) return 1;
+  return hook->may_fire(hook, loop, timer, is_alarm ? NULL : as_container_of(timer, as_task, link.timer));
+}
+
 /* Fires every timer of the earliest deadline, in the order they were set, if
  * that deadline has come (under virtual time the clock first jumps to it,
  * unless real work is pending): sleeping tasks wake, alarms ring. Later
- * deadlines wait for the next call. Returns 1 if it fired. */
+ * deadlines wait for the next call, and so does a timer the schedule hook
+ * holds back. Returns 1 if it fired. */
 static int fire_due_deadline(as_loop *loop) {
-  int is_alarm;
+  int is_alarm, jump;
   as_timer *min = earliest_timer(loop, &is_alarm);
   uint64_t deadline;
   if (min == NULL) return 0;
   deadline = min->deadline;
-  if (loop->clock.is_virtual && (loop->autojump || !uv_loop_alive(&loop->uv))) {
+  jump = loop->clock.is_virtual && (loop->autojump || !uv_loop_alive(&loop->uv));
+  if (deadline > as_clock_now(&loop->clock) && !jump) return 0;
+  if (!may_fire(loop, min, is_alarm)) return 0;
+  if (jump) {
     as_clock_advance(&loop->clock, deadline);
     loop->autojump = 0;
   }
-  if (deadline > as_clock_now(&loop->clock)) return 0;
-  while ((min = earliest_timer(loop, &is_alarm)) != NULL && min->deadline == deadline) {
+  loop->waking = "timer";
+  do {
     if (is_alarm) {
       as_alarm *a = as_container_of(min, as_alarm, timer);
       as_timer_wheel_remove(&loop->alarms, min);
@@ -114,7 +149,9 @@ static int fire_due_deadline(as_loop *loop) {
     } else {
       as__task_wake(loop, as_container_of(min, as_task, link.timer));
     }
-  }
+    min = earliest_timer(loop, &is_alarm);
+  } while (min != NULL && min->deadline == deadline && may_fire(loop, min, is_alarm));
+  loop->waking = NULL;
   return 1;
 }
 
@@ -175,7 +212,9 @@ static void raise_deadlock(as_loop *loop) {
   else lua_pushliteral(L, "every task is waiting and nothing can wake any of them");
   as__error_push(L, "DeadlockError", "%s", lua_tostring(L, -1));
   lua_remove(L, -2);
+  loop->waking = "deadlock";
   as__task_raise(L, loop, loop->main);
+  loop->waking = NULL;
 }
 
 /* Runs until `main` is done (main != NULL) or no task is left. Returns 0, or
@@ -215,10 +254,12 @@ static void shut_down(as_loop *loop) {
     /* One cancelled already is on its way out, not left behind. */
     if (!(list[i]->flags & AS_TASK_CANCEL_REQUESTED)) report_task(L, loop, list[i], "cancelled pending task");
   }
+  loop->waking = "shutdown";
   for (i = 0; i < n; i++) {
     as__error_push(L, "CancelledError", "the run ended");
     as__task_cancel(L, loop, list[i]);
   }
+  loop->waking = NULL;
   free(list);
   while (run_until_done(loop, NULL) != 0) {
     list = as__task_pending(L, loop, &n);
@@ -410,6 +451,7 @@ static int run_protected(lua_State *L) {
     lua_pop(L, 1);
   }
   shut_down(loop);
+  if (loop->hook && loop->hook->finished) loop->hook->finished(loop->hook, loop);
   report_unretrieved(loop);
   lua_settop(L, task);
   return 1;

@@ -25,6 +25,9 @@ extern const size_t as__exercises_lua_size;
 const char *as_progname = "asched";
 as_run_options as_host_options = {.host_setup = as__interrupt_setup};
 
+/* --record FILE, --replay FILE: for the script's run only (not -e's). */
+static const char *record_file, *replay_file;
+
 
 /* Option bits found by collect_args. */
 enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_UPPER_E = 16, HAS_HELP = 32 };
@@ -51,6 +54,8 @@ static void write_usage(FILE *out) {
           "  --trace FILE     write the run as Chrome Trace Event JSON (Perfetto)\n"
           "  --seed N         tasks ready at the same instant run in an order drawn\n"
           "                   from seed N instead of FIFO\n"
+          "  --record FILE    write the script's scheduling decisions to FILE (JSON lines)\n"
+          "  --replay FILE    run the script forcing the decisions recorded in FILE\n"
           "  -h, --help       show this help and exit\n"
           "  --               stop handling options\n"
           "  -                stop handling options and execute stdin\n"
@@ -74,8 +79,9 @@ static void write_usage(FILE *out) {
 static void print_usage(const char *badoption) {
   if (strcmp(badoption, "--seed") == 0)
     fprintf(stderr, "%s: '--seed' needs an integer argument\n", as_progname);
-  else if (strcmp(badoption, "--trace") == 0)
-    fprintf(stderr, "%s: '--trace' needs a file name\n", as_progname);
+  else if (strcmp(badoption, "--trace") == 0 || strcmp(badoption, "--record") == 0 ||
+           strcmp(badoption, "--replay") == 0)
+    fprintf(stderr, "%s: '%s' needs a file name\n", as_progname, badoption);
   else if (badoption[1] == 'e' || badoption[1] == 'l')
     fprintf(stderr, "%s: '%s' needs argument\n", as_progname, badoption);
   else
@@ -170,6 +176,11 @@ static int collect_args(char **argv, int *flags) {
       as_host_options.trace = argv[++i];
       continue;
     }
+    if (strcmp(a, "--record") == 0 || strcmp(a, "--replay") == 0) {
+      if (argv[i + 1] == NULL) { *flags = HAS_ERROR; return i; }
+      *(a[4] == 'c' ? &record_file : &replay_file) = argv[++i];
+      continue;
+    }
     if (strcmp(a, "--seed") == 0) {
       if (!parse_seed(argv[i + 1], &as_host_options.seed)) { *flags = HAS_ERROR; return i; }
       as_host_options.seeded = 1;
@@ -215,7 +226,8 @@ static int run_args(lua_State *L, char **argv, int n) {
   int i;
   for (i = 1; i < n; i++) {
     const char *a = argv[i];
-    if (strcmp(a, "--trace") == 0 || strcmp(a, "--seed") == 0) { i++; continue; }
+    if (strcmp(a, "--trace") == 0 || strcmp(a, "--seed") == 0 || strcmp(a, "--record") == 0 ||
+        strcmp(a, "--replay") == 0) { i++; continue; }
     if (strncmp(a, "--", 2) == 0) continue;   /* asched's own long options */
     switch (a[1]) {
       case 'e':
@@ -360,6 +372,10 @@ static int pmain(lua_State *L) {
     return 1;
   }
   if (flags & HAS_V) print_version();
+  if (record_file && replay_file) {
+    as_host_message("--record and --replay cannot be used together");
+    return 0;
+  }
   if (flags & HAS_UPPER_E) {
     lua_pushboolean(L, 1);
     lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");
@@ -392,8 +408,14 @@ static int pmain(lua_State *L) {
     int n;
     if (load_script(L, argv + script, &n) != LUA_OK) return 0;
     as_host_repl(L, lua_gettop(L) - n, n);
-  } else if (script && run_script(L, argv + script) != LUA_OK) {
-    return 0;
+  } else if (script) {
+    int status;
+    as_host_options.record = record_file;
+    as_host_options.replay = replay_file;
+    as_host_options.script = argv[script];
+    status = run_script(L, argv + script);
+    as_host_options.record = as_host_options.replay = NULL;
+    if (status != LUA_OK) return 0;
   } else if (flags & HAS_I) {
     as_host_repl(L, 0, 0);
   } else if (script == 0 && !(flags & (HAS_E | HAS_V))) {
