@@ -15,6 +15,10 @@
 
 extern const char as__timeline_lua[];
 extern const size_t as__timeline_lua_size;
+extern const char as__timeline_page_lua[];
+extern const size_t as__timeline_page_lua_size;
+
+#define HOLDERS_KEPT 8   /* holders named per waiting task on the page */
 
 /* From `time` on, `task` is in `state`; `waker` is the task that made it
  * ready, or 0. */
@@ -24,6 +28,15 @@ typedef struct event {
   const char *state;    /* a static string */
 } event;
 
+/* A task waiting on something tasks hold (a lock, a semaphore), whose holders
+ * the page shows: the last ones seen, so a change is logged once. */
+typedef struct watched {
+  as_task *task;        /* pending while watched (its end unwatches it) */
+  uint32_t ids[HOLDERS_KEPT];
+  int n;                /* -1: none seen yet */
+  lua_Integer more;
+} watched;
+
 typedef struct timeline {
   as_attachment attachment;
   as_observer observer;
@@ -31,9 +44,17 @@ typedef struct timeline {
   size_t count, capacity;
   int names_ref;        /* task id -> name, filled as tasks finish */
   int failed;           /* out of memory: the record is incomplete */
-  char *draw_to;        /* NULL: no lanes; "": stderr; else an SVG path (owned) */
+  char *draw_to;        /* NULL: no lanes; "": stderr; else an SVG or HTML path (owned) */
   char *trace_to;       /* NULL or a JSON path (owned) */
   int bounded;          /* keep only the newest AS_TIMELINE_KEPT events */
+  /* The page (draw_to "*.html") also shows what each wait was and who held
+   * what a task waited for; nothing of this is kept otherwise. */
+  int detailed;
+  int details_ref;      /* event index -> {wait, where, deadline} */
+  int holders_ref;      /* list of {event index, task id, {holder ids}, more} */
+  lua_Integer holders_count;
+  watched *watched;     /* malloc'd, `nwatched` used of `watched_capacity` */
+  size_t nwatched, watched_capacity;
 } timeline;
 
 static const char timeline_key = 'L';
@@ -66,6 +87,96 @@ static void note_name(lua_State *L, as_loop *loop, timeline *tl, as_task *t) {
   lua_pop(L, 1);
 }
 
+/* `t` waits on something that is not the ready queue (as deadlock.c reads it). */
+static int is_waiting(const as_task *t) {
+  return t->state == AS_TASK_SUSPENDED && t->wait != NULL && !(t->flags & AS_TASK_IN_READY);
+}
+
+static void unwatch(timeline *tl, const as_task *t) {
+  size_t i;
+  for (i = 0; i < tl->nwatched; i++) {
+    if (tl->watched[i].task == t) {
+      tl->watched[i] = tl->watched[--tl->nwatched];
+      return;
+    }
+  }
+}
+
+static void watch(timeline *tl, as_task *t) {
+  watched *grown;
+  if (tl->nwatched == tl->watched_capacity) {
+    grown = as_vec_grow(tl->watched, &tl->watched_capacity, tl->nwatched + 1, sizeof *grown);
+    if (grown == NULL) {
+      tl->failed = 1;
+      return;
+    }
+    tl->watched = grown;
+  }
+  tl->watched[tl->nwatched].task = t;
+  tl->watched[tl->nwatched].n = -1;
+  tl->nwatched++;
+}
+
+/* Logs the holders of what each watched task waits for, where they changed
+ * since the last event. O(watched tasks) per event: the page is for runs a
+ * learner reads, not for a server's million events. */
+static void log_holders(lua_State *L, timeline *tl) {
+  size_t i;
+  int k;
+  for (i = 0; i < tl->nwatched; i++) {
+    watched *w = &tl->watched[i];
+    uint32_t ids[HOLDERS_KEPT];
+    lua_Integer more = 0;
+    int n;
+    if (!is_waiting(w->task)) continue;
+    n = w->task->wait->type->holders(w->task, ids, HOLDERS_KEPT, &more);
+    if (n < 0) n = 0;
+    if (n == w->n && more == w->more && memcmp(ids, w->ids, sizeof *ids * (size_t)n) == 0) continue;
+    w->n = n;
+    w->more = more;
+    memcpy(w->ids, ids, sizeof *ids * (size_t)n);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, tl->holders_ref);
+    lua_createtable(L, 4, 0);
+    lua_pushinteger(L, (lua_Integer)tl->count);
+    lua_rawseti(L, -2, 1);
+    lua_pushinteger(L, w->task->id);
+    lua_rawseti(L, -2, 2);
+    lua_createtable(L, n, 0);
+    for (k = 0; k < n; k++) {
+      lua_pushinteger(L, ids[k]);
+      lua_rawseti(L, -2, k + 1);
+    }
+    lua_rawseti(L, -2, 3);
+    lua_pushinteger(L, more);
+    lua_rawseti(L, -2, 4);
+    lua_rawseti(L, -2, ++tl->holders_count);
+    lua_pop(L, 1);
+  }
+}
+
+/* For the page: what the event just recorded for `t` was (its wait's own
+ * description, the user's line, the deadline of a timer), and who holds what
+ * the waiting tasks wait for. */
+static void note_detail(lua_State *L, as_loop *loop, timeline *tl, as_task *t) {
+  unwatch(tl, t);
+  if (is_waiting(t)) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, tl->details_ref);
+    lua_createtable(L, 0, 3);
+    t->wait->type->describe(L, loop, t);
+    lua_setfield(L, -2, "wait");
+    as__task_push_where(L, t->co);
+    lua_setfield(L, -2, "where");
+    if (t->flags & AS_TASK_IN_TIMERS) {
+      lua_pushnumber(L, (lua_Number)t->link.timer.deadline / 1e9);
+      lua_setfield(L, -2, "deadline");
+    }
+    lua_rawseti(L, -2, (lua_Integer)tl->count);
+    lua_pop(L, 1);
+    if (t->wait->type->held && t->wait->type->holders) watch(tl, t);
+  }
+  log_holders(L, tl);
+}
+
 /* as_observer.state */
 static void record(as_observer *o, as_loop *loop, as_task *t, const char *state) {
   timeline *tl = as_container_of(o, timeline, observer);
@@ -78,6 +189,7 @@ static void record(as_observer *o, as_loop *loop, as_task *t, const char *state)
   e->task = t->id;
   e->waker = waker && waker != t ? waker->id : 0;
   e->state = state;
+  if (tl->detailed) note_detail(loop->L, loop, tl, t);
 }
 
 /* Pushes the record as a list of {time, task, state, waker} (seconds, ids). */
@@ -126,6 +238,16 @@ static void push_info(lua_State *L, as_loop *loop, const timeline *tl, double si
   lua_pushboolean(L, tl->failed);
   lua_setfield(L, -2, "incomplete");
   push_terminal_size(L, as_text ? STDOUT_FILENO : STDERR_FILENO);
+  if (!tl->detailed || as_text) return;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, tl->details_ref);
+  lua_setfield(L, -2, "details");
+  lua_rawgeti(L, LUA_REGISTRYINDEX, tl->holders_ref);
+  lua_setfield(L, -2, "holders");
+  if (luaL_loadbuffer(L, as__timeline_page_lua, as__timeline_page_lua_size,
+                      "=[asched timeline_page.lua]") != LUA_OK)
+    lua_error(L);
+  lua_call(L, 0, 1);
+  lua_setfield(L, -2, "page");
 }
 
 /* Calls timeline.lua on the record from time `since` on; returns what it
@@ -177,10 +299,19 @@ static void release_timeline(as_attachment *a, lua_State *L, as_loop *loop) {
   timeline *tl = (timeline *)a;
   (void)loop;
   luaL_unref(L, LUA_REGISTRYINDEX, tl->names_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, tl->details_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, tl->holders_ref);
+  free(tl->watched);
   free(tl->events);
   free(tl->draw_to);
   free(tl->trace_to);
   free(tl);
+}
+
+/* `path` names an HTML page: drawn by timeline_page.lua, with details. */
+static int is_page(const char *path) {
+  size_t n = path ? strlen(path) : 0;
+  return (n > 5 && strcmp(path + n - 5, ".html") == 0) || (n > 4 && strcmp(path + n - 4, ".htm") == 0);
 }
 
 void as__timeline_attach(lua_State *L, as_loop *loop, const char *draw_to, const char *trace_to, int bounded) {
@@ -189,7 +320,8 @@ void as__timeline_attach(lua_State *L, as_loop *loop, const char *draw_to, const
   tl->draw_to = draw_to ? strdup(draw_to) : NULL;
   tl->trace_to = trace_to ? strdup(trace_to) : NULL;
   tl->bounded = bounded;
-  tl->names_ref = LUA_NOREF;
+  tl->names_ref = tl->details_ref = tl->holders_ref = LUA_NOREF;
+  tl->detailed = !bounded && is_page(draw_to);
   tl->attachment.key = &timeline_key;
   tl->attachment.close = close_timeline;
   tl->attachment.release = release_timeline;
@@ -197,5 +329,11 @@ void as__timeline_attach(lua_State *L, as_loop *loop, const char *draw_to, const
   as__loop_attach(loop, &tl->attachment);   /* from here on, the loop frees it */
   lua_newtable(L);
   tl->names_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (tl->detailed) {
+    lua_newtable(L);
+    tl->details_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    tl->holders_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
   as__loop_observe(loop, &tl->observer);
 }

@@ -1,12 +1,16 @@
 -- timeline.lua -- draws the record timeline.c kept of a run: lanes on stderr
--- (--timeline), an SVG picture (--timeline=FILE.svg), and Chrome Trace Event
--- JSON (--trace FILE) that Perfetto and chrome://tracing open.
+-- (--timeline), an SVG picture (--timeline=FILE.svg), the replay page
+-- (--timeline=FILE.html: timeline_page.lua's page with the record as JSON),
+-- and Chrome Trace Event JSON (--trace FILE) that Perfetto and
+-- chrome://tracing open.
 -- Called once, with (events, names, info): events in time order, each
 -- {time = s, task = id, state = name, waker = id or 0}; names[id] = the task's
 -- name; info = {virtual, duration, since, draw_to, trace_to, incomplete,
--- rows, columns (the terminal's size, when it is one)}.
+-- rows, columns (the terminal's size, when it is one); for a page also
+-- details[event index] = {wait, where, deadline}, holders = list of {event
+-- index, task, {holder ids}, more}, and page, the page's HTML}.
 -- draw_to: nil (no lanes), "" (stderr), "text" (returned as a string: the
--- REPL's :timeline), or an SVG path. With since > 0 only the window from
+-- REPL's :timeline), an HTML path (*.html, *.htm) or an SVG path. With since > 0 only the window from
 -- `since` to the end is drawn (the REPL's last N seconds).
 local events, names, info = ...
 
@@ -304,6 +308,46 @@ local function json_string(s)
   end) .. '"'
 end
 
+-- ---- the replay page ----
+
+-- `v` as JSON: nil, booleans, numbers, strings, and tables that are lists.
+-- "<" is escaped too, so the JSON can sit inside a <script> element.
+local function json(v)
+  local kind = type(v)
+  if v == nil then return "null" end
+  if kind == "boolean" then return tostring(v) end
+  if kind == "number" then
+    if math.type(v) == "integer" then return tostring(v) end
+    return (string.format("%.9g", v))
+  end
+  if kind == "string" then return (json_string(v):gsub("<", "\\u003c")) end
+  local parts = {}
+  for i = 1, #v do parts[i] = json(v[i]) end
+  return "[" .. table.concat(parts, ",") .. "]"
+end
+
+-- The page reads the record itself: events as [time, task, state, waker,
+-- wait, where, deadline], names as [id, name], holders as timeline.c logs them.
+local function draw_html(path)
+  local rows, seen, named = {}, {}, {}
+  for i, e in ipairs(events) do
+    local d = info.details and info.details[i] or {}
+    rows[i] = {e.time, e.task, e.state, e.waker, d.wait, d.where, d.deadline}
+    if not seen[e.task] then
+      seen[e.task] = true
+      named[#named + 1] = {e.task, names[e.task] or ("task-" .. e.task)}
+    end
+  end
+  local data = string.format('{"virtual":%s,"duration":%s,"incomplete":%s,"names":%s,"events":%s,"holders":%s}',
+    json(info.virtual), json(info.duration), json(info.incomplete), json(named), json(rows),
+    json(info.holders or {}))
+  local page = assert(info.page, "no page template")
+  local at = assert(page:find("/*DATA*/", 1, true), "no data slot in the page")
+  local f = open_for_writing(path)
+  f:write(page:sub(1, at - 1), data, page:sub(at + #"/*DATA*/"))
+  f:close()
+end
+
 local function micros(t) return string.format("%.3f", t * 1e6) end
 
 local function write_trace(lanes, path)
@@ -361,6 +405,8 @@ if info.draw_to == "text" then
   return (table.concat(text):gsub("\n$", ""))
 elseif info.draw_to == "" then
   draw_text(lanes, io.stderr, 0)
+elseif info.draw_to and info.draw_to:match("%.html?$") then
+  draw_html(info.draw_to)
 elseif info.draw_to then
   draw_svg(lanes, info.draw_to)
 end
