@@ -16,8 +16,8 @@ local support = dofile(here .. "support.lua")
 local quote = support.quote
 
 local root = here .. "../../"
-local BUDGET = 85              -- seconds for the whole file
-local WAIT = 20                -- seconds for any one thing to show on the screen
+local BUDGET = 240             -- seconds for the whole file (a loaded ASan run is slow)
+local WAIT = 60                -- seconds for any one thing to show on the screen
 local started = os.time()      -- again when the tests start (busted may load files long before)
 local RULE = string.rep("─", 60)   -- what watch prints before each check's report
 
