@@ -11,6 +11,7 @@
 #include "record.h"
 #include "scheduler.h"
 #include "slow_task.h"
+#include "stepper.h"
 #include "timeline.h"
 
 static void setup(lua_State *L, as_loop *loop, void *ud) {
@@ -19,6 +20,7 @@ static void setup(lua_State *L, as_loop *loop, void *ud) {
   else if (opts->record_timeline) as__timeline_attach(L, loop, NULL, NULL, 1);
   if (loop->debug) as__slow_task_attach(loop);
   if (opts->record || opts->replay) as__record_attach(L, loop, opts->record, opts->replay, opts->script);
+  if (opts->step) as__stepper_attach(L, loop, opts->step_quit);   /* wraps the recorder's hook */
   if (opts->host_setup) opts->host_setup(L, loop, opts->host_ud);
 }
 

@@ -19,6 +19,9 @@ typedef struct as_run_options {
   const char *record;   /* --record FILE: the scheduling decisions as JSON lines */
   const char *replay;   /* --replay FILE: force the decisions recorded there */
   const char *script;   /* the script's path, named in a record's header */
+  int step;             /* --step: stop after each scheduler step for a key */
+  /* --step's `q`: cancels the main task as the host's Ctrl-C does. */
+  void (*step_quit)(lua_State *L, as_loop *loop);
   /* The host's own set-up (its SIGINT handling), after the run's; may raise. */
   void (*host_setup)(lua_State *L, as_loop *loop, void *ud);
   void *host_ud;

@@ -41,6 +41,11 @@ typedef struct as_wait_type {
   /* What it waits on is held by tasks (a lock, a semaphore): the deadlock
    * report says who holds it. 0 for an await, whose holder is its target. */
   int held;
+
+  /* What wakes a task waiting here, as the stepper tells it, before "by
+   * <the waker>": "a release of the semaphore", "a queue put" (a static
+   * string). NULL: "a wake". */
+  const char *woken_by;
 } as_wait_type;
 
 /* Where a task waits: embedded in what it waits on (a wait queue, a wait

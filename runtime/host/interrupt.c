@@ -57,6 +57,13 @@ static void on_interrupt(uv_async_t *handle) {
   as__task_cancel(loop->L, loop, main);
 }
 
+void as__interrupt_quit(lua_State *L, as_loop *loop) {
+  (void)L;
+  if (first_signal == 0) first_signal = SIGINT;
+  wakeup.data = loop;
+  on_interrupt(&wakeup);    /* as the signal's wake-up would, at once */
+}
+
 /* SIGTERM always; SIGINT unless the console takes it (the REPL). */
 static void setup(as_loop *loop, int take_sigint) {
   struct sigaction sa;

@@ -15,6 +15,11 @@ void as__interrupt_setup(lua_State *L, as_loop *loop, void *ud);
 /* The same for SIGTERM alone: the REPL's console takes Ctrl-C itself. */
 void as__terminate_setup(lua_State *L, as_loop *loop, void *ud);
 
+/* The stepper's `q` (as_run_options.step_quit): as a Ctrl-C -- the main
+ * task of `loop` is cancelled and the program exits as interrupted. Where no
+ * task runs, or the one stepped has just suspended. */
+void as__interrupt_quit(lua_State *L, as_loop *loop);
+
 /* The run is over: the signals go back to what they were (unless one came). */
 void as__interrupt_stop(void);
 

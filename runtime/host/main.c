@@ -25,8 +25,9 @@ extern const size_t as__exercises_lua_size;
 const char *as_progname = "asched";
 as_run_options as_host_options = {.host_setup = as__interrupt_setup};
 
-/* --record FILE, --replay FILE: for the script's run only (not -e's). */
+/* --record FILE, --replay FILE, --step: for the script's run only (not -e's). */
 static const char *record_file, *replay_file;
+static int step_run;
 
 
 /* Option bits found by collect_args. */
@@ -56,6 +57,9 @@ static void write_usage(FILE *out) {
           "                   from seed N instead of FIFO\n"
           "  --record FILE    write the script's scheduling decisions to FILE (JSON lines)\n"
           "  --replay FILE    run the script forcing the decisions recorded in FILE\n"
+          "  --step           run the script one scheduler step at a time: each step says\n"
+          "                   which task resumed, why, and where it waits; Enter steps,\n"
+          "                   c continues, q quits\n"
           "  -h, --help       show this help and exit\n"
           "  --               stop handling options\n"
           "  -                stop handling options and execute stdin\n"
@@ -167,6 +171,7 @@ static int collect_args(char **argv, int *flags) {
     if (a[0] != '-') return i;
     if (strcmp(a, "--virtual-time") == 0) { as_host_options.virtual_time = 1; continue; }
     if (strcmp(a, "--debug") == 0) { as_host_options.debug = 1; continue; }
+    if (strcmp(a, "--step") == 0) { step_run = 1; continue; }
     if (strcmp(a, "--help") == 0) { *flags |= HAS_HELP; continue; }
     if (strcmp(a, "--timeline") == 0) { as_host_options.timeline = ""; continue; }
     if (strncmp(a, "--timeline=", 11) == 0 && a[11] != '\0') { as_host_options.timeline = a + 11; continue; }
@@ -413,8 +418,11 @@ static int pmain(lua_State *L) {
     as_host_options.record = record_file;
     as_host_options.replay = replay_file;
     as_host_options.script = argv[script];
+    as_host_options.step = step_run;
+    as_host_options.step_quit = as__interrupt_quit;
     status = run_script(L, argv + script);
     as_host_options.record = as_host_options.replay = NULL;
+    as_host_options.step = 0;
     if (status != LUA_OK) return 0;
   } else if (flags & HAS_I) {
     as_host_repl(L, 0, 0);

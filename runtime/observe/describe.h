@@ -16,4 +16,11 @@ void as__describe_wait(lua_State *L, as_loop *loop, as_task *t);
 /* Pushes "name (what it waits on, where)". */
 void as__describe_task_line(lua_State *L, as_loop *loop, as_task *t);
 
+/* Why `t` is being made ready now (from an observer's "ready" state): a
+ * static "spawn", "yield", "ready" (woken by the task *by), "timer",
+ * "callback", "deadlock", "shutdown", "io" or "thread" (when `waited`, the
+ * timeline state of its last wait, was one), or "loop". *by is the waker's
+ * id for "ready", the spawner's for "spawn" (0: the run), else 0. */
+const char *as__describe_wake_reason(as_loop *loop, const as_task *t, const char *waited, uint32_t *by);
+
 #endif

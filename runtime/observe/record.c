@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "describe.h"
 #include "task.h"
 #include "vec.h"
 
@@ -331,21 +332,9 @@ static void on_state(as_observer *o, as_loop *loop, as_task *t, const char *stat
     }
     return;
   }
-  note->by = 0;
-  if (t->state == AS_TASK_NEW) {
-    note->reason = "spawn";
-  } else if (loop->waking) {
-    note->reason = loop->waking;
-  } else if (loop->current == t) {
-    note->reason = "yield";
-  } else if (loop->current) {
-    note->reason = "ready";
-    note->by = loop->current->id;
-  } else if (loop->finishing) {
-    note->reason = "ready";     /* the end of the task it awaited */
-    note->by = loop->finishing->id;
-  } else if (is_io(note->waits)) {
-    note->reason = note->waits;
+  note->reason = as__describe_wake_reason(loop, t, note->waits, &note->by);
+  if (strcmp(note->reason, "spawn") == 0) note->by = 0;   /* a record names no spawner */
+  if (is_io(note->reason)) {
     if (r->out) {
       fprintf(r->out, "{\"step\":%llu,\"event\":\"%s\",\"op\":", (unsigned long long)++r->step, note->waits);
       write_string(r->out, note->op);
@@ -355,8 +344,6 @@ static void on_state(as_observer *o, as_loop *loop, as_task *t, const char *stat
     } else {
       replay_arrived(r, t, note);
     }
-  } else {
-    note->reason = "loop";
   }
   note->waits = NULL;
 }

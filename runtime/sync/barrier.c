@@ -12,7 +12,8 @@ static void waiter_left(as_loop *loop, as_task *t) {
 }
 
 static const as_waitq_type barrier_type = {
-  .wait = {.timeline = "barrier", .describe = as__waitq_describe, .leave = waiter_left}, .label = "barrier"};
+  .wait = {.timeline = "barrier", .describe = as__waitq_describe, .leave = waiter_left,
+           .woken_by = "the barrier filling"}, .label = "barrier"};
 
 void as__barrier_init(as_barrier *b, lua_Integer parties) {
   as__waitq_init(&b->waiters, &barrier_type);

@@ -12,7 +12,8 @@ static void pass_on(lua_State *L, as_loop *loop, as_waitq *q, int owner) {
 }
 
 static const as_waitq_type condition_type = {
-  .wait = {.timeline = "condition", .describe = as__waitq_describe},
+  .wait = {.timeline = "condition", .describe = as__waitq_describe,
+           .woken_by = "a notify of the condition"},
   .label = "condition", .pass_on = pass_on};
 
 void as__condition_init(as_condition *c, as_permits *lock) {

@@ -3,7 +3,7 @@
 #include "event.h"
 
 static const as_waitq_type event_type = {
-  .wait = {.timeline = "event", .describe = as__waitq_describe}, .label = "event"};
+  .wait = {.timeline = "event", .describe = as__waitq_describe, .woken_by = "the event being set"}, .label = "event"};
 
 void as__event_init(as_event *e) {
   as__waitq_init(&e->waiters, &event_type);

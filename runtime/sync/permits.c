@@ -53,12 +53,15 @@ static int holders_of(const as_task *t, uint32_t *ids, int max, lua_Integer *mor
 
 static const as_waitq_type types[] = {
   [AS_SEMAPHORE] = {.wait = {.timeline = "semaphore", .describe = as__waitq_describe,
-                              .holders = holders_of, .held = 1},
+                              .holders = holders_of, .held = 1,
+                              .woken_by = "a release of the semaphore"},
                      .label = "semaphore", .pass_on = pass_on},
   [AS_BOUNDED_SEMAPHORE] = {.wait = {.timeline = "bounded_semaphore", .describe = as__waitq_describe,
-                                     .holders = holders_of, .held = 1},
+                                     .holders = holders_of, .held = 1,
+                                     .woken_by = "a release of the bounded semaphore"},
                             .label = "bounded_semaphore", .pass_on = pass_on},
-  [AS_LOCK] = {.wait = {.timeline = "lock", .describe = as__waitq_describe, .holders = holders_of, .held = 1},
+  [AS_LOCK] = {.wait = {.timeline = "lock", .describe = as__waitq_describe, .holders = holders_of, .held = 1,
+                        .woken_by = "a release of the lock"},
                .label = "lock", .pass_on = pass_on},
 };
 

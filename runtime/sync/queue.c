@@ -114,11 +114,12 @@ static void pass_slot_on(lua_State *L, as_loop *loop, as_waitq *w, int owner) {
 }
 
 static const as_waitq_type get_type = {
-  .wait = {.timeline = "queue get", .describe = as__waitq_describe}, .label = "queue get", .pass_on = pass_ticket_on};
+  .wait = {.timeline = "queue get", .describe = as__waitq_describe, .woken_by = "a queue put"}, .label = "queue get", .pass_on = pass_ticket_on};
 static const as_waitq_type put_type = {
-  .wait = {.timeline = "queue put", .describe = as__waitq_describe}, .label = "queue put", .pass_on = pass_slot_on};
+  .wait = {.timeline = "queue put", .describe = as__waitq_describe, .woken_by = "a queue get"}, .label = "queue put", .pass_on = pass_slot_on};
 static const as_waitq_type join_type = {
-  .wait = {.timeline = "queue join", .describe = as__waitq_describe}, .label = "queue join"};
+  .wait = {.timeline = "queue join", .describe = as__waitq_describe,
+           .woken_by = "the last task_done of the queue"}, .label = "queue join"};
 
 void as__queue_init(as_queue *q, as_queue_kind kind, lua_Integer maxsize) {
   as__waitq_init(&q->getters, &get_type);

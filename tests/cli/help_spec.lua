@@ -9,7 +9,7 @@ local CMAKE = here .. "../../CMakeLists.txt"
 
 local OPTIONS = {"-e stat", "-i", "-l name", "-v", "-E", "-W", "--", "-",
                  "--virtual-time", "--debug", "--timeline", "--timeline=F.svg",
-                 "--trace FILE", "--seed N", "--help", "-h"}
+                 "--trace FILE", "--seed N", "--step", "--help", "-h"}
 local COMMANDS = {"exercises", "exercises --init DIR", "watch", "next", "check [NAME...]", "hint NAME",
                   "reset NAME", "solution NAME"}
 local ENVIRONMENT = {"ASCHED_VIRTUAL_TIME=1", "ASCHED_AUTOJUMP=S", "ASCHED_SEED=N", "LUA_INIT", "LUA_PATH"}

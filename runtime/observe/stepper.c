@@ -1,0 +1,325 @@
+/* stepper.c -- --step (see stepper.h). Owns its stepper: an attachment of the
+ * loop that is also its observer and its schedule hook (wrapping a
+ * recorder's, if any); it reads keys and prints, but never resumes a task. */
+#include "stepper.h"
+
+#include <errno.h>
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "describe.h"
+#include "errors.h"
+#include "task.h"
+#include "vec.h"
+
+enum { STEPPING, CONTINUING };
+enum { KEY_STEP, KEY_CONTINUE, KEY_QUIT };
+
+/* What the stepper keeps of a task, by id: its last wait, and why it was
+ * last made ready, told when it next resumes. */
+typedef struct task_note {
+  const char *waited;   /* its last wait's timeline state (static), or NULL */
+  const char *woken_by; /* ... that wait's "a release of the semaphore", or NULL */
+  uint64_t timer_ns;    /* ... a sleep's length, or 0 */
+  char op[64];          /* ... an I/O or thread operation: what it did */
+  char why[192];        /* "woken by a timer of 0.5 s" */
+} task_note;
+
+/* Allocated by as__stepper_attach, freed by its release (the run's end). */
+typedef struct stepper {
+  as_attachment attachment;
+  as_observer observer;
+  as_schedule_hook hook;
+  as_schedule_hook *inner;  /* the recorder's hook, or NULL */
+  void (*quit)(lua_State *L, as_loop *loop);
+  int mode;
+  int prompted;             /* the prompt before the first step was shown */
+  uint64_t step;            /* steps shown so far */
+  as_task *stepping;        /* the task being stepped, until its line is out */
+  uint64_t started;         /* uv_hrtime() as it resumed */
+  task_note *notes;
+  size_t notes_capacity;
+} stepper;
+
+static const char stepper_key = 'S';
+
+static task_note *note_of(stepper *s, const as_task *t) {
+  size_t n = s->notes_capacity;
+  if (t->id >= n) {
+    task_note *grown = as_vec_grow(s->notes, &s->notes_capacity, (size_t)t->id + 1, sizeof *grown);
+    if (grown == NULL) return NULL;
+    memset(grown + n, 0, (s->notes_capacity - n) * sizeof *grown);
+    s->notes = grown;
+  }
+  return &s->notes[t->id];
+}
+
+/* Writes "task-4 (worker)", or "task-4" when that is its name, into `out`. */
+static void label(as_loop *loop, as_task *t, char *out, size_t size) {
+  lua_State *L = loop->L;
+  char plain[32];
+  const char *name;
+  as__task_push_pending_name(L, loop, t);
+  name = lua_tostring(L, -1);
+  snprintf(plain, sizeof plain, "task-%lu", (unsigned long)t->id);
+  if (name == NULL || strcmp(name, plain) == 0) snprintf(out, size, "%s", plain);
+  else snprintf(out, size, "%s (%s)", plain, name);
+  lua_pop(L, 1);
+}
+
+/* ---- keys ---- */
+
+/* One byte from stdin: 1, 0 at its end, -1 when a signal came (Ctrl-C). */
+static int read_byte(char *c) {
+  for (;;) {
+    ssize_t n = read(STDIN_FILENO, c, 1);
+    if (n >= 0) return (int)n;
+    if (errno == EINTR) return -1;
+    if (errno != EAGAIN) return 0;
+  }
+}
+
+/* A key from the terminal, unechoed and unbuffered; the terminal's own
+ * settings are back before it returns. */
+static int read_key(void) {
+  struct termios saved, raw;
+  int result = KEY_CONTINUE;
+  char c;
+  fputs("[Enter: step, c: continue, q: quit] ", stdout);
+  fflush(stdout);
+  if (tcgetattr(STDIN_FILENO, &saved) != 0) return KEY_CONTINUE;
+  raw = saved;
+  raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO);   /* ISIG stays: Ctrl-C still interrupts */
+  raw.c_cc[VMIN] = 1;
+  raw.c_cc[VTIME] = 0;
+  tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+  for (;;) {
+    int n = read_byte(&c);
+    if (n <= 0) {
+      result = n < 0 ? KEY_QUIT : KEY_CONTINUE;
+      break;
+    }
+    if (c == '\n' || c == '\r' || c == ' ') { result = KEY_STEP; break; }
+    if (c == 'c' || c == 'C') { result = KEY_CONTINUE; break; }
+    if (c == 'q' || c == 'Q') { result = KEY_QUIT; break; }
+  }
+  tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  fputs("\r\033[K", stdout);   /* the prompt goes; the step lines stay */
+  fflush(stdout);
+  return result;
+}
+
+/* A line from stdin that is not a terminal: "" steps, "c" continues, "q"
+ * quits; anything else steps too. Read byte by byte, so nothing the script
+ * reads later is buffered away. */
+static int read_line(void) {
+  char line[16];
+  size_t n = 0;
+  char c;
+  int got;
+  fflush(stdout);
+  while ((got = read_byte(&c)) > 0 && c != '\n')
+    if (n + 1 < sizeof line && c != '\r') line[n++] = c;
+  if (got < 0) return KEY_QUIT;
+  if (got == 0 && n == 0) return KEY_CONTINUE;   /* the end of stdin */
+  line[n] = '\0';
+  if (strcmp(line, "c") == 0) return KEY_CONTINUE;
+  if (strcmp(line, "q") == 0) return KEY_QUIT;
+  return KEY_STEP;
+}
+
+/* Waits for the next key and acts on it. Called only where cancelling the
+ * main task is safe: no task is off the ready queue but the one stepped,
+ * which is new or suspended (or finishing). */
+static void wait_for_key(stepper *s, as_loop *loop) {
+  int key = isatty(STDIN_FILENO) ? read_key() : read_line();
+  if (key == KEY_STEP) return;
+  s->mode = CONTINUING;
+  if (key == KEY_QUIT && s->quit) s->quit(loop->L, loop);
+}
+
+/* ---- why a task was woken ---- */
+
+static void explain(stepper *s, as_loop *loop, as_task *t, task_note *note) {
+  uint32_t by;
+  const char *reason = as__describe_wake_reason(loop, t, note->waited, &by);
+  as_task *waker = loop->current ? loop->current : loop->finishing;
+  char who[96] = "";
+  (void)s;
+  if (by && waker && waker->id == by) label(loop, waker, who, sizeof who);
+  if (strcmp(reason, "spawn") == 0) {
+    if (by) snprintf(note->why, sizeof note->why, "spawned by %s", who);
+    else snprintf(note->why, sizeof note->why, "started by the run");
+  } else if (strcmp(reason, "ready") == 0 && (t->flags & AS_TASK_CANCEL_REQUESTED)) {
+    snprintf(note->why, sizeof note->why, "woken by a cancellation by %s", who);
+  } else if (strcmp(reason, "ready") == 0 && loop->current == NULL) {
+    snprintf(note->why, sizeof note->why, "woken by the end of %s", who);
+  } else if (strcmp(reason, "ready") == 0) {
+    snprintf(note->why, sizeof note->why, "woken by %s by %s",
+             note->woken_by ? note->woken_by : "a wake", who);
+  } else if (strcmp(reason, "timer") == 0 && note->timer_ns) {
+    snprintf(note->why, sizeof note->why, "woken by a timer of %g s", (double)note->timer_ns / 1e9);
+  } else if (strcmp(reason, "timer") == 0) {
+    snprintf(note->why, sizeof note->why, "woken by a timeout");
+  } else if (strcmp(reason, "io") == 0) {
+    snprintf(note->why, sizeof note->why, "woken by an I/O completion (%s)", note->op);
+  } else if (strcmp(reason, "thread") == 0) {
+    snprintf(note->why, sizeof note->why, "woken by a thread's completion (%s)", note->op);
+  } else if (strcmp(reason, "yield") == 0) {
+    snprintf(note->why, sizeof note->why, "after its own yield");
+  } else if (strcmp(reason, "callback") == 0) {
+    snprintf(note->why, sizeof note->why, "woken by a done callback");
+  } else if (strcmp(reason, "deadlock") == 0) {
+    snprintf(note->why, sizeof note->why, "woken by a DeadlockError: nothing else could wake a task");
+  } else if (strcmp(reason, "shutdown") == 0) {
+    snprintf(note->why, sizeof note->why, "cancelled by the end of the run");
+  } else {
+    snprintf(note->why, sizeof note->why, "woken by the loop");
+  }
+}
+
+/* as_observer.state: notes each wait, and why each task is made ready. */
+static void on_state(as_observer *o, as_loop *loop, as_task *t, const char *state) {
+  stepper *s = as_container_of(o, stepper, observer);
+  task_note *note;
+  if (s->mode != STEPPING || (note = note_of(s, t)) == NULL) return;
+  if (strcmp(state, "ready") == 0) {
+    explain(s, loop, t, note);
+    note->waited = NULL;
+    note->timer_ns = 0;
+    return;
+  }
+  if (t->state == AS_TASK_SUSPENDED && t->wait != NULL) {
+    uint64_t now = as__loop_now(loop);
+    note->waited = state;
+    note->woken_by = t->wait->type->woken_by;
+    note->timer_ns = 0;
+    note->op[0] = '\0';
+    if ((t->flags & AS_TASK_IN_TIMERS) && t->link.timer.deadline > now)
+      note->timer_ns = t->link.timer.deadline - now;
+    if (strcmp(state, "io") == 0 || strcmp(state, "thread") == 0) {
+      t->wait->type->describe(loop->L, loop, t);
+      snprintf(note->op, sizeof note->op, "%s", lua_tostring(loop->L, -1));
+      lua_pop(loop->L, 1);
+    }
+  } else if (t == s->stepping && t->state == AS_TASK_DONE) {
+    /* cancelled before it ever started: it was never resumed */
+    char who[96];
+    label(loop, t, who, sizeof who);
+    printf("[%llu] %s (%s) never started: %s\n", (unsigned long long)s->step, who, note->why, state);
+    s->stepping = NULL;
+    wait_for_key(s, loop);
+  }
+}
+
+static void on_resume(as_observer *o, as_loop *loop, as_task *t) {
+  stepper *s = as_container_of(o, stepper, observer);
+  (void)loop;
+  if (t == s->stepping) s->started = uv_hrtime();
+}
+
+/* Pushes where `t` is now, after its step: "now waits at x.lua:12: waiting
+ * on queue get", "finished", "failed: <message>". */
+static void push_outcome(lua_State *L, as_loop *loop, as_task *t, int status) {
+  if (status == LUA_YIELD && t->state == AS_TASK_SUSPENDED) {
+    as__task_push_where(L, t->co);
+    if ((t->flags & AS_TASK_IN_READY) || t->wait == NULL) {
+      lua_pushfstring(L, "ready again at %s", lua_tostring(L, -1));
+    } else {
+      t->wait->type->describe(L, loop, t);
+      lua_pushfstring(L, "now waits at %s: %s", lua_tostring(L, -2), lua_tostring(L, -1));
+      lua_remove(L, -2);
+    }
+    lua_remove(L, -2);
+  } else if (status == LUA_OK) {
+    lua_pushliteral(L, "finished");
+  } else if (status != LUA_YIELD && as__error_is(t->co, -1, "CancelledError")) {
+    lua_pushliteral(L, "finished cancelled");
+  } else if (status != LUA_YIELD) {
+    lua_pushfstring(L, "failed: %s", as__error_message(t->co, -1));
+  } else {
+    lua_pushliteral(L, "failed: coroutine.yield() reached the scheduler");
+  }
+}
+
+/* as_observer.resumed: the step's line, then the next key. */
+static void on_resumed(as_observer *o, as_loop *loop, as_task *t, int status) {
+  stepper *s = as_container_of(o, stepper, observer);
+  task_note *note;
+  char who[96];
+  if (t != s->stepping || s->mode != STEPPING) return;
+  s->stepping = NULL;
+  note = note_of(s, t);
+  label(loop, t, who, sizeof who);
+  push_outcome(loop->L, loop, t, status);
+  printf("[%llu] %s resumed (%s), ran %.2f ms, %s\n", (unsigned long long)s->step, who,
+         note ? note->why : "?", (double)(uv_hrtime() - s->started) / 1e6, lua_tostring(loop->L, -1));
+  lua_pop(loop->L, 1);
+  wait_for_key(s, loop);
+}
+
+/* ---- the schedule hook: the recorder's, if any, and the stepper's own ---- */
+
+static as_task *next_ready(as_schedule_hook *h, as_loop *loop) {
+  stepper *s = as_container_of(h, stepper, hook);
+  return s->inner->next_ready(s->inner, loop);
+}
+
+static int may_fire(as_schedule_hook *h, as_loop *loop, const as_timer *timer, as_task *t) {
+  stepper *s = as_container_of(h, stepper, hook);
+  return s->inner->may_fire(s->inner, loop, timer, t);
+}
+
+static void finished(as_schedule_hook *h, as_loop *loop) {
+  stepper *s = as_container_of(h, stepper, hook);
+  s->inner->finished(s->inner, loop);
+}
+
+static void chosen(as_schedule_hook *h, as_loop *loop, as_task *t) {
+  stepper *s = as_container_of(h, stepper, hook);
+  if (s->inner && s->inner->chosen) s->inner->chosen(s->inner, loop, t);
+  if (s->mode != STEPPING) return;
+  if (!s->prompted) {
+    /* The first step is the main task's start: new, so safe to cancel. */
+    s->prompted = 1;
+    printf("asched --step: Enter steps once, c continues, q quits\n");
+    wait_for_key(s, loop);
+    if (s->mode != STEPPING) return;
+  }
+  s->step++;
+  s->stepping = t;
+  s->started = uv_hrtime();
+}
+
+static void release(as_attachment *a, lua_State *L, as_loop *loop) {
+  stepper *s = as_container_of(a, stepper, attachment);
+  (void)L;
+  if (loop->hook == &s->hook) loop->hook = NULL;
+  fflush(stdout);
+  free(s->notes);
+  free(s);
+}
+
+void as__stepper_attach(lua_State *L, as_loop *loop, void (*quit)(lua_State *L, as_loop *loop)) {
+  int made;
+  stepper *s;
+  as_attachment *a = as__loop_attachment_make(loop, &stepper_key, sizeof *s, NULL, release, &made);
+  if (a == NULL) luaL_error(L, "not enough memory");
+  if (!made) return;
+  s = as_container_of(a, stepper, attachment);
+  s->quit = quit;
+  s->inner = loop->hook;
+  s->observer.state = on_state;
+  s->observer.resume = on_resume;
+  s->observer.resumed = on_resumed;
+  s->hook.chosen = chosen;
+  if (s->inner && s->inner->next_ready) s->hook.next_ready = next_ready;
+  if (s->inner && s->inner->may_fire) s->hook.may_fire = may_fire;
+  if (s->inner && s->inner->finished) s->hook.finished = finished;
+  as__loop_observe(loop, &s->observer);
+  loop->hook = &s->hook;
+}
