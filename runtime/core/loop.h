@@ -107,6 +107,8 @@ struct as_loop {
   int autojump;            /* virtual time: the threshold passed with I/O pending */
   uint64_t autojump_at;    /* virtual time: when (uv_now, ms) the threshold passes,
                               counted from the last progress; 0: not counting */
+  int timer_held;          /* real time: the schedule hook holds back the due
+                              earliest timer; the wait is for I/O alone */
   int clock_holds;         /* virtual time: waits that hold the clock for as long
                               as they last, never autojumped (the REPL's prompt) */
   as_clock clock;

@@ -46,20 +46,22 @@ static void poll_io(as_loop *loop) { uv_run(&loop->uv, UV_RUN_NOWAIT); }
 
 static int fire_due_deadline(as_loop *loop);
 
-/* The schedule hook decides (a replay): each turn runs the due callbacks,
- * then the task it names, until it names none or `main` is done. */
-static void run_chosen(as_loop *loop, const as_task *main) {
+/* The schedule hook decides (a replay, a paused REPL): each turn runs the
+ * due callbacks, then the task it names, until it names none or `main` is
+ * done (0), or it stops deciding (1: the REPL's :run). */
+static int run_chosen(as_loop *loop, const as_task *main) {
   as_schedule_hook *hook = loop->hook;
   for (;;) {
     as_task *t;
     run_callbacks(loop);
+    if (loop->hook != hook || hook->next_ready == NULL) return 1;
     t = hook->next_ready(hook, loop);
-    if (t == NULL) return;
+    if (t == NULL) return 0;
     as_ready_remove(&loop->ready, &t->link.waiter.node);
     t->flags &= ~AS_TASK_IN_READY;
     if (hook->chosen) hook->chosen(hook, loop, t);
     as__task_step(loop, t);
-    if (main != NULL && main->state == AS_TASK_DONE) return;
+    if (main != NULL && main->state == AS_TASK_DONE) return 0;
   }
 }
 
@@ -74,10 +76,7 @@ static void run_ready(as_loop *loop, const as_task *main) {
   /* Work to do: an autojump that came with it is stale, and the next wait
    * for pending I/O gets its full threshold. */
   if (!as_ready_empty(&loop->ready) || has_callbacks(loop)) loop->autojump = 0, loop->autojump_at = 0;
-  if (loop->hook && loop->hook->next_ready) {
-    run_chosen(loop, main);
-    return;
-  }
+  if (loop->hook && loop->hook->next_ready && !run_chosen(loop, main)) return;
   while (!as_ready_empty(&loop->ready) || has_callbacks(loop)) {
     as_list *last, *n;
     if (loop->shuffle) as_ready_shuffle_queue(loop->shuffle, &loop->ready);
@@ -93,7 +92,14 @@ static void run_ready(as_loop *loop, const as_task *main) {
         as__task_step(loop, t);
         if (main != NULL && main->state == AS_TASK_DONE) return;
         since_look++;
+        if (loop->hook && loop->hook->next_ready) break;
       } while (n != last);
+    }
+    if (loop->hook && loop->hook->next_ready) {
+      /* The hook began to decide in mid-pass (the REPL's :pause): it
+       * decides the rest of this pass too. */
+      if (!run_chosen(loop, main)) return;
+      continue;
     }
     if (++since_look >= LOOK_EVERY) {
       since_look = 0;
@@ -133,8 +139,12 @@ static int fire_due_deadline(as_loop *loop) {
   if (min == NULL) return 0;
   deadline = min->deadline;
   jump = loop->clock.is_virtual && (loop->autojump || !uv_loop_alive(&loop->uv));
+  loop->timer_held = 0;
   if (deadline > as_clock_now(&loop->clock) && !jump) return 0;
-  if (!may_fire(loop, min, is_alarm)) return 0;
+  if (!may_fire(loop, min, is_alarm)) {
+    loop->timer_held = 1;
+    return 0;
+  }
   if (jump) {
     as_clock_advance(&loop->clock, deadline);
     loop->autojump = 0;
@@ -179,8 +189,12 @@ static int wait_for_events(as_loop *loop) {
   int is_alarm;
   as_timer *min = earliest_timer(loop, &is_alarm);
   uv_timer_stop(&loop->wakeup);
-  if (!uv_loop_alive(&loop->uv) && (!min || loop->clock.is_virtual)) return 0;
-  if (min && !(loop->clock.is_virtual && loop->clock_holds > 0)) {
+  if (!uv_loop_alive(&loop->uv) && (!min || loop->clock.is_virtual || loop->timer_held)) return 0;
+  /* A due timer the hook holds back waits for what the hook waits for (the
+   * REPL's prompt, a replayed completion): arming the wakeup for it would
+   * only spin. */
+  if (min && !(loop->clock.is_virtual && loop->clock_holds > 0) &&
+      !(!loop->clock.is_virtual && loop->timer_held)) {
     uint64_t ms;
     uv_update_time(&loop->uv);
     if (loop->clock.is_virtual) {

@@ -27,6 +27,7 @@
 #include "describe.h"
 #include "errors.h"
 #include "signals.h"
+#include "stepper.h"
 #include "timeline.h"
 #include "waitq.h"
 
@@ -37,6 +38,7 @@ typedef struct console {
   as_waitq readers;        /* the task waiting in read() */
   as_loop *loop;
   int polling, reading, closed;
+  int steppable;           /* the REPL's stepper is attached (stepper.h) */
   int input_ref;           /* registry reference: the task running the current input */
   int completer_ref;       /* registry reference: complete_with's function, or LUA_NOREF */
   as_task *volatile input; /* that task (anchored by input_ref), or NULL */
@@ -252,6 +254,10 @@ static void on_sigint(uv_signal_t *handle, int signum) {
     as__task_cancel(L, c->loop, input);
     return;
   }
+  if (!c->reading && as__stepper_stepping(c->loop)) {
+    as__stepper_step(c->loop, 0);        /* a :step waiting for a far timer */
+    return;
+  }
   /* At the prompt: drop what was typed and start a fresh line. */
   fputs("^C\n", stdout);
 #ifdef ASCHED_HAVE_LIBEDIT
@@ -365,6 +371,7 @@ static int console_set_input(lua_State *L) {
     lua_pushvalue(L, 2);
     c->input_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     c->input = input;
+    as__stepper_own(c->loop, input);   /* an input runs while the loop is paused */
   }
   return 0;
 }
@@ -422,6 +429,59 @@ static int console_timeline(lua_State *L) {
   return 1;
 }
 
+/* ---- the stepper: :pause, :step, :ready, :timers, :held, :run ---- */
+
+/* pause(on) -> whether it was paused; raises when the loop cannot be
+ * stepped (another schedule hook is attached). */
+static int console_pause(lua_State *L) {
+  console *c = check_console(L);
+  if (!c->steppable) return luaL_error(L, "the loop cannot be paused here");
+  lua_pushboolean(L, as__stepper_pause(c->loop, lua_toboolean(L, 2)));
+  return 1;
+}
+
+static int console_paused(lua_State *L) {
+  lua_pushboolean(L, as__stepper_is_paused(check_console(L)->loop));
+  return 1;
+}
+
+/* step(n): lets n held-back steps through; the caller yields until
+ * stepping() is false. */
+static int console_step(lua_State *L) {
+  console *c = check_console(L);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  luaL_argcheck(L, n > 0, 2, "positive integer expected");
+  as__stepper_step(c->loop, (long)n);
+  return 0;
+}
+
+/* stepping() -> whether steps are still to come, how many were taken in
+ * all, and whether Ctrl-C stopped the last :step. */
+static int console_stepping(lua_State *L) {
+  console *c = check_console(L);
+  lua_pushboolean(L, as__stepper_stepping(c->loop));
+  lua_pushinteger(L, (lua_Integer)as__stepper_steps(c->loop));
+  lua_pushboolean(L, as__stepper_interrupted(c->loop));
+  return 3;
+}
+
+static int console_ready(lua_State *L) {
+  as__stepper_push_ready(L, check_console(L)->loop);
+  return 1;
+}
+
+static int console_timers(lua_State *L) {
+  console *c = check_console(L);
+  lua_Integer max = luaL_optinteger(L, 2, 10);
+  as__stepper_push_timers(L, c->loop, max > 0 && max < 100000 ? (int)max : 10);
+  return 1;
+}
+
+static int console_held(lua_State *L) {
+  as__stepper_push_held(L, check_console(L)->loop);
+  return 1;
+}
+
 static void on_closed(uv_handle_t *h) { (void)h; }
 
 /* close(): stops reading and keeps the history. Also the __gc and __close. */
@@ -429,6 +489,7 @@ static int console_close(lua_State *L) {
   console *c = check_console(L);
   if (c->closed) return 0;
   c->closed = 1;
+  if (c->steppable) as__stepper_pause(c->loop, 0);   /* the run's end must run every task */
 #ifdef ASCHED_HAVE_LIBEDIT
   if (c->reading) rl_callback_handler_remove();
   if (c->history[0] && write_history(c->history) == 0) chmod(c->history, 0600);
@@ -465,6 +526,8 @@ static int console_open(lua_State *L) {
   uv_signal_start(&c->sigint, on_sigint, SIGINT);
   uv_unref((uv_handle_t *)&c->sigint);
   luaL_setmetatable(L, CONSOLE);
+  c->steppable = as__stepper_attach_repl(L, loop);
+  as__stepper_own(loop, as__current_task(L));   /* the prompt */
   the_console = c;
   take_sigint();
 #ifdef ASCHED_HAVE_LIBEDIT
@@ -499,6 +562,13 @@ void as__open_console(lua_State *L) {
     {"is_virtual", console_is_virtual},
     {"advance", console_advance},
     {"timeline", console_timeline},
+    {"pause", console_pause},
+    {"paused", console_paused},
+    {"step", console_step},
+    {"stepping", console_stepping},
+    {"ready", console_ready},
+    {"timers", console_timers},
+    {"held", console_held},
     {NULL, NULL}
   };
   static const luaL_Reg meta[] = {{"__gc", console_close}, {"__close", console_close}, {NULL, NULL}};

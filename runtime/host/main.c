@@ -381,6 +381,13 @@ static int pmain(lua_State *L) {
     as_host_message("--record and --replay cannot be used together");
     return 0;
   }
+  if ((record_file || replay_file || step_run) &&
+      ((flags & HAS_I) || (script == 0 && !(flags & (HAS_E | HAS_V)) && isatty(0)))) {
+    /* One schedule hook per loop, and the REPL's is its own stepper. */
+    as_host_message("--record, --replay and --step are for a script's run, not the REPL "
+                    "(at the REPL, :pause and :step step the loop)");
+    return 0;
+  }
   if (flags & HAS_UPPER_E) {
     lua_pushboolean(L, 1);
     lua_setfield(L, LUA_REGISTRYINDEX, "LUA_NOENV");

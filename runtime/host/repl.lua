@@ -74,6 +74,12 @@ local function run_input(chunk, ...)
     if results.n > 1 then print(table.unpack(results, 2, results.n)) end
   elseif task:cancelled() then
     write("(cancelled)")
+  elseif not task:done() then   -- the prompt itself was woken (a DeadlockError)
+    task:cancel()
+    write(message_of(results[2]))
+    if ok_console and console:paused() then
+      write("(the loop is paused: the held-back tasks and their timers wait for :step or :run)")
+    end
   else
     write(message_of(results[2]))
     local traceback = task:traceback()
@@ -242,6 +248,7 @@ help[#help + 1] = ":advance S      under virtual time, move the clock S seconds 
 function commands.advance(arg)
   local seconds = tonumber(arg)
   if not console:is_virtual() then return write("the clock is real; run `asched --virtual-time` to move it by hand") end
+  if console:paused() then return write("the loop is paused and so is the clock: :step moves it to the next timer, :run resumes") end
   if not seconds or seconds < 0 then return write("usage: :advance SECONDS") end
   console:advance(seconds)
   asched.sleep(0)     -- let the tasks whose time has come run
@@ -253,6 +260,61 @@ function commands.timeline(arg)
   local seconds = arg == "" and 10 or tonumber(arg)
   if not seconds or seconds <= 0 then return write("usage: :timeline [SECONDS]") end
   write(console:timeline(seconds) or "nothing has run yet")
+end
+
+help[#help + 1] = ":pause          stop the loop: only the prompt runs (virtual time: the clock stops)"
+function commands.pause()
+  local ok, was = pcall(console.pause, console, true)
+  if not ok then return write(message_of(was)) end
+  if was then return write("already paused") end
+  write(string.format("paused at %.3f s: only the prompt runs; :step [N] steps, :run resumes", asched.now()))
+end
+
+help[#help + 1] = ":step [N]       while paused, run N scheduler steps (1), a line each"
+function commands.step(arg)
+  local n = arg == "" and 1 or math.tointeger(tonumber(arg))
+  if not n or n < 1 then return write("usage: :step [N]") end
+  if not console:paused() then return write("the loop is running: :pause first") end
+  local _, before = console:stepping()
+  console:step(n)
+  local stepping, done, interrupted
+  repeat
+    asched.sleep(0)   -- the held-back tasks take their steps meanwhile
+    stepping, done, interrupted = console:stepping()
+  until not stepping
+  if interrupted then
+    write(string.format("(%d of %d steps: stopped by Ctrl-C)", done - before, n))
+  elseif done - before < n then
+    write(string.format("(%d of %d steps: no held-back task is ready and no timer is set)", done - before, n))
+  end
+end
+
+help[#help + 1] = ":ready          the ready queue in order (held back while paused)"
+function commands.ready()
+  local text = console:ready()
+  if text ~= "" then return write(text) end
+  write("no task is ready" .. (console:paused() and "" or " (the loop is running)"))
+end
+
+help[#help + 1] = ":timers [N]     the next N timers (10), their tasks and when they fire"
+function commands.timers(arg)
+  local n = arg == "" and 10 or math.tointeger(tonumber(arg))
+  if not n or n < 1 then return write("usage: :timers [N]") end
+  local text = console:timers(n)
+  write(text ~= "" and text or "no timer is set")
+end
+
+help[#help + 1] = ":held           who holds each lock and semaphore a task waits for"
+function commands.held()
+  local text = console:held()
+  write(text ~= "" and text or "no task waits on a lock or semaphore (holders show while one waits)")
+end
+
+help[#help + 1] = ":run            resume normal scheduling after :pause"
+function commands.run()
+  local ok, was = pcall(console.pause, console, false)
+  if not ok then return write(message_of(was)) end
+  write(was and "running" or "not paused")
 end
 
 help[#help + 1] = ":help           this list"

@@ -1,6 +1,8 @@
-/* stepper.c -- --step (see stepper.h). Owns its stepper: an attachment of the
- * loop that is also its observer and its schedule hook (wrapping a
- * recorder's, if any); it reads keys and prints, but never resumes a task. */
+/* stepper.c -- --step and the REPL's :pause/:step (see stepper.h). Owns its
+ * stepper: an attachment of the loop that is also its observer and its
+ * schedule hook (wrapping a recorder's, if any); it reads keys (--step) or
+ * holds back the tasks not the REPL's (:pause) and prints, but never
+ * resumes a task. */
 #include "stepper.h"
 
 #include <errno.h>
@@ -22,6 +24,7 @@ enum { KEY_STEP, KEY_CONTINUE, KEY_QUIT };
 /* What the stepper keeps of a task, by id: its last wait, and why it was
  * last made ready, told when it next resumes. */
 typedef struct task_note {
+  int own;              /* the REPL's own task: never held back */
   const char *waited;   /* its last wait's timeline state (static), or NULL */
   const char *woken_by; /* ... that wait's "a release of the semaphore", or NULL */
   uint64_t timer_ns;    /* ... a sleep's length, or 0 */
@@ -43,6 +46,12 @@ typedef struct stepper {
   uint64_t started;         /* uv_hrtime() as it resumed */
   task_note *notes;
   size_t notes_capacity;
+  /* The REPL's stepper (as__stepper_attach_repl): it reads no key; while
+   * `paused` only the REPL's own tasks run, and `budget` held-back steps. */
+  int repl;
+  int paused;
+  long budget;
+  int interrupted;          /* the last :step was cut short (Ctrl-C) */
 } stepper;
 
 static const char stepper_key = 'S';
@@ -212,7 +221,7 @@ static void on_state(as_observer *o, as_loop *loop, as_task *t, const char *stat
     label(loop, t, who, sizeof who);
     printf("[%llu] %s (%s) never started: %s\n", (unsigned long long)s->step, who, note->why, state);
     s->stepping = NULL;
-    wait_for_key(s, loop);
+    if (!s->repl) wait_for_key(s, loop);
   }
 }
 
@@ -259,7 +268,8 @@ static void on_resumed(as_observer *o, as_loop *loop, as_task *t, int status) {
   printf("[%llu] %s resumed (%s), ran %.2f ms, %s\n", (unsigned long long)s->step, who,
          note ? note->why : "?", (double)(uv_hrtime() - s->started) / 1e6, lua_tostring(loop->L, -1));
   lua_pop(loop->L, 1);
-  wait_for_key(s, loop);
+  if (s->repl) fflush(stdout);
+  else wait_for_key(s, loop);
 }
 
 /* ---- the schedule hook: the recorder's, if any, and the stepper's own ---- */
@@ -322,4 +332,249 @@ void as__stepper_attach(lua_State *L, as_loop *loop, void (*quit)(lua_State *L, 
   if (s->inner && s->inner->finished) s->hook.finished = finished;
   as__loop_observe(loop, &s->observer);
   loop->hook = &s->hook;
+}
+
+/* ---- the REPL's stepper: :pause, :step, :ready, :timers, :held, :run ---- */
+
+static stepper *repl_stepper(as_loop *loop) {
+  as_attachment *a = as__loop_attachment(loop, &stepper_key);
+  stepper *s = a ? as_container_of(a, stepper, attachment) : NULL;
+  return s && s->repl ? s : NULL;
+}
+
+static as_task *ready_task(as_list *n) { return as_container_of(n, as_task, link.waiter.node); }
+
+/* The REPL's own tasks (its prompt and inputs) run while paused; so does
+ * everything once the REPL itself is done (the run's shutdown). */
+static int is_held(stepper *s, as_loop *loop, as_task *t) {
+  task_note *note;
+  if (!s->paused || loop->main == NULL || loop->main->state == AS_TASK_DONE) return 0;
+  if (t == loop->main) return 0;
+  note = note_of(s, t);
+  return note == NULL || !note->own;
+}
+
+/* as_schedule_hook.next_ready while paused: the REPL's own ready tasks, in
+ * order; with steps to take, the first held-back one before them; NULL to
+ * let a timer fire (a step waits for the next one) or the prompt read. */
+static as_task *paused_next_ready(as_schedule_hook *h, as_loop *loop) {
+  stepper *s = as_container_of(h, stepper, hook);
+  as_task *own = NULL;
+  as_list *n;
+  for (n = loop->ready.head.next; n != &loop->ready.head; n = n->next) {
+    as_task *t = ready_task(n);
+    if (!is_held(s, loop, t)) {
+      if (s->budget == 0) return t;
+      if (own == NULL) own = t;
+    } else if (s->budget > 0) {
+      return t;
+    }
+  }
+  /* Steps to take but no held-back task is ready: a timer brings one, or
+   * nothing can (tasks waiting on I/O or on each other) and the step ends. */
+  if (s->budget > 0 && as_timer_wheel_min(&loop->timers) == NULL && as_timer_wheel_min(&loop->alarms) == NULL)
+    s->budget = 0;
+  return s->budget > 0 ? NULL : own;
+}
+
+/* as_schedule_hook.may_fire: the REPL's own timers fire; others only for a
+ * step. Under virtual time the clock does not move for a held-back one. */
+static int repl_may_fire(as_schedule_hook *h, as_loop *loop, const as_timer *timer, as_task *t) {
+  stepper *s = as_container_of(h, stepper, hook);
+  (void)timer;
+  if (!s->paused || s->budget > 0) return 1;
+  return t != NULL && !is_held(s, loop, t);
+}
+
+/* as_schedule_hook.chosen: a held-back task stepped is one step, told. */
+static void repl_chosen(as_schedule_hook *h, as_loop *loop, as_task *t) {
+  stepper *s = as_container_of(h, stepper, hook);
+  if (!is_held(s, loop, t)) return;
+  if (s->budget > 0) s->budget--;
+  s->step++;
+  s->stepping = t;
+  s->started = uv_hrtime();
+}
+
+int as__stepper_attach_repl(lua_State *L, as_loop *loop) {
+  int made;
+  stepper *s;
+  as_attachment *a;
+  if (loop->hook != NULL && as__loop_attachment(loop, &stepper_key) == NULL) return 0;
+  a = as__loop_attachment_make(loop, &stepper_key, sizeof *s, NULL, release, &made);
+  if (a == NULL) luaL_error(L, "not enough memory");
+  s = as_container_of(a, stepper, attachment);
+  if (!made) return s->repl;
+  s->repl = 1;
+  s->observer.state = on_state;
+  s->observer.resume = on_resume;
+  s->observer.resumed = on_resumed;
+  s->hook.chosen = repl_chosen;
+  s->hook.may_fire = repl_may_fire;
+  as__loop_observe(loop, &s->observer);
+  loop->hook = &s->hook;
+  return 1;
+}
+
+void as__stepper_own(as_loop *loop, as_task *t) {
+  stepper *s = repl_stepper(loop);
+  task_note *note = s ? note_of(s, t) : NULL;
+  if (note) note->own = 1;
+}
+
+int as__stepper_pause(as_loop *loop, int paused) {
+  stepper *s = repl_stepper(loop);
+  int was;
+  if (s == NULL) return 0;
+  was = s->paused;
+  s->paused = paused;
+  s->budget = 0;
+  s->hook.next_ready = paused ? paused_next_ready : NULL;
+  return was;
+}
+
+int as__stepper_is_paused(as_loop *loop) {
+  stepper *s = repl_stepper(loop);
+  return s != NULL && s->paused;
+}
+
+void as__stepper_step(as_loop *loop, long steps) {
+  stepper *s = repl_stepper(loop);
+  if (s == NULL || !s->paused) return;
+  s->interrupted = steps == 0 && s->budget > 0;
+  s->budget = steps;
+}
+
+int as__stepper_stepping(as_loop *loop) {
+  stepper *s = repl_stepper(loop);
+  return s != NULL && s->budget > 0;
+}
+
+int as__stepper_interrupted(as_loop *loop) {
+  stepper *s = repl_stepper(loop);
+  return s != NULL && s->interrupted;
+}
+
+uint64_t as__stepper_steps(as_loop *loop) {
+  stepper *s = repl_stepper(loop);
+  return s ? s->step : 0;
+}
+
+/* Adds "task-3 (worker)" to `b`. */
+static void add_label(luaL_Buffer *b, as_loop *loop, as_task *t) {
+  char who[96];
+  label(loop, t, who, sizeof who);
+  luaL_addstring(b, who);
+}
+
+void as__stepper_push_ready(lua_State *L, as_loop *loop) {
+  stepper *s = repl_stepper(loop);
+  luaL_Buffer b;
+  as_list *n;
+  int k = 0;
+  luaL_buffinit(L, &b);
+  for (n = loop->ready.head.next; s && n != &loop->ready.head; n = n->next) {
+    as_task *t = ready_task(n);
+    task_note *note = note_of(s, t);
+    char line[32];
+    if (note && note->own) continue;
+    k++;
+    snprintf(line, sizeof line, "%s%3d  ", k > 1 ? "\n" : "", k);
+    luaL_addstring(&b, line);
+    add_label(&b, loop, t);
+    if (note && note->why[0]) {
+      luaL_addstring(&b, ", ");
+      luaL_addstring(&b, note->why);
+    }
+  }
+  luaL_pushresult(&b);
+}
+
+static int by_deadline(const void *a, const void *b) {
+  const as_timer *x = &(*(as_task *const *)a)->link.timer, *y = &(*(as_task *const *)b)->link.timer;
+  return as_timer_earlier(x, y) ? -1 : as_timer_earlier(y, x) ? 1 : 0;
+}
+
+void as__stepper_push_timers(lua_State *L, as_loop *loop, int max) {
+  stepper *s = repl_stepper(loop);
+  int32_t i, n, k = 0;
+  as_task **list = as__task_pending(L, loop, &n);
+  luaL_Buffer b;
+  uint64_t now = as__loop_now(loop);
+  for (i = 0; i < n; i++) {
+    task_note *note = s ? note_of(s, list[i]) : NULL;
+    if ((list[i]->flags & AS_TASK_IN_TIMERS) && !(note && note->own)) list[k++] = list[i];
+  }
+  if (k > 1) qsort(list, (size_t)k, sizeof *list, by_deadline);
+  luaL_buffinit(L, &b);
+  for (i = 0; i < k && i < max; i++) {
+    uint64_t at = list[i]->link.timer.deadline;
+    char when[64];
+    snprintf(when, sizeof when, "%s%8.3f s (in %.3f s)  ", i ? "\n" : "", at / 1e9,
+             (at > now ? at - now : 0) / 1e9);
+    luaL_addstring(&b, when);
+    add_label(&b, loop, list[i]);
+    luaL_addstring(&b, ": ");
+    as__describe_wait(L, loop, list[i]);
+    luaL_addvalue(&b);
+  }
+  if (k > max) {
+    lua_pushfstring(L, "\n  and %d more", (int)(k - max));
+    luaL_addvalue(&b);
+  }
+  if (loop->alarms.count > 0) {
+    lua_pushfstring(L, "%s  and %d timeout(s) (asched.timeout)", k ? "\n" : "", (int)loop->alarms.count);
+    luaL_addvalue(&b);
+  }
+  free(list);
+  luaL_pushresult(&b);
+}
+
+#define HOLDERS_NAMED 16
+
+void as__stepper_push_held(lua_State *L, as_loop *loop) {
+  int32_t i, j, n;
+  as_task **list = as__task_pending(L, loop, &n);
+  luaL_Buffer b;
+  int any = 0;
+  luaL_buffinit(L, &b);
+  for (i = 0; i < n; i++) {
+    as_task *t = list[i];
+    uint32_t ids[HOLDERS_NAMED];
+    lua_Integer more = 0;
+    int k, got, first = 1;
+    if (t->state != AS_TASK_SUSPENDED || (t->flags & AS_TASK_IN_READY) || t->wait == NULL ||
+        !t->wait->type->held || t->wait->type->holders == NULL)
+      continue;
+    for (j = 0; j < i && first; j++)   /* one line per primitive: its first waiter's */
+      if (list[j]->wait == t->wait && list[j]->state == AS_TASK_SUSPENDED && !(list[j]->flags & AS_TASK_IN_READY))
+        first = 0;
+    if (!first) continue;
+    got = t->wait->type->holders(t, ids, HOLDERS_NAMED, &more);
+    if (got < 0) continue;
+    luaL_addstring(&b, any++ ? "\n" : "");
+    luaL_addstring(&b, t->wait->type->timeline);
+    luaL_addstring(&b, ": held by ");
+    if (got == 0 && more == 0) luaL_addstring(&b, "no task");
+    for (k = 0; k < got; k++) {
+      int32_t m;
+      if (k) luaL_addstring(&b, ", ");
+      for (m = 0; m < n && list[m]->id != ids[k]; m++) {}
+      if (m < n) add_label(&b, loop, list[m]);
+      else lua_pushfstring(L, "task-%d (finished)", (int)ids[k]), luaL_addvalue(&b);
+    }
+    if (more > 0) lua_pushfstring(L, " and %d more", (int)more), luaL_addvalue(&b);
+    luaL_addstring(&b, "; waiting: ");
+    for (j = i, k = 0; j < n; j++) {
+      if (list[j]->wait != t->wait || list[j]->state != AS_TASK_SUSPENDED || (list[j]->flags & AS_TASK_IN_READY)) continue;
+      if (k++) luaL_addstring(&b, ", ");
+      add_label(&b, loop, list[j]);
+      as__task_push_where(L, list[j]->co);
+      lua_pushfstring(L, " at %s", lua_tostring(L, -1));
+      lua_remove(L, -2);
+      luaL_addvalue(&b);
+    }
+  }
+  free(list);
+  luaL_pushresult(&b);
 }

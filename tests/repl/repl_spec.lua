@@ -307,9 +307,125 @@ describe("the asched REPL", function()
     pane = repl()
     pane.line(":help")
     local screen = pane.wait_for(":help           this list")
-    for _, command in ipairs({":tasks", ":where ID", ":cancel ID", ":clock", ":advance S", ":timeline [S]"}) do
+    for _, command in ipairs({":tasks", ":where ID", ":cancel ID", ":clock", ":advance S", ":timeline [S]",
+                              ":pause", ":step [N]", ":ready", ":timers [N]", ":held", ":run"}) do
       assert.matches("\n" .. command:gsub("%p", "%%%0") .. " +%a[^\n]+\n", screen)
     end
+  end)
+
+  -- The stepper at the prompt: two tasks tick every 0.5 s under virtual time.
+  local tickers = "for _, n in ipairs{'a', 'b'} do asched.spawn(function() for i = 1, 100 do "
+                  .. "print(n .. ' tick ' .. i) asched.sleep(0.5) end end).name = n end"
+
+  local function count(screen, text)
+    local n = 0
+    for _ in screen:gmatch(text:gsub("%p", "%%%0")) do n = n + 1 end
+    return n
+  end
+
+  it("holds every task but the prompt on :pause: the virtual clock stays and ticks stop", function()
+    pane = repl("--virtual-time")
+    pane.line(tickers)
+    pane.wait_for("b tick 1")
+    pane.line(":advance 1")
+    pane.wait_for("b tick 2")
+    pane.line(":pause")
+    pane.wait_for("paused at 1.000 s")
+    pane.line(":advance 1")
+    pane.wait_for("the loop is paused and so is the clock")
+    pane.line("'still evaluates at ' .. asched.now()")   -- the prompt runs while paused
+    pane.wait_for("still evaluates at 1.0\n")
+    pane.line("asched.sleep(1)")    -- the clock cannot jump past the held-back timers
+    pane.wait_for("(the loop is paused: the held-back tasks and their timers wait for :step or :run)")
+    pane.line(":clock")
+    local screen = pane.wait_for("> :clock\n")
+    screen = pane.wait_for("(virtual time)\n>", 5)
+    assert.matches("> :clock\n1%.000 s %(virtual time%)\n>%s*$", screen)
+    assert.equals(0, count(screen, "tick 3"))
+    pane.line(":run")
+    pane.wait_for("running")
+    pane.line(":advance 1")
+    pane.wait_for("b tick 3")
+  end)
+
+  it("shows the held tasks with :ready and :timers, and runs one step at a time with :step", function()
+    pane = repl("--virtual-time")
+    pane.line(tickers)
+    pane.wait_for("b tick 1")
+    pane.line(":pause")
+    pane.wait_for("paused at 0.000 s")
+    pane.line(":timers")
+    local screen = pane.wait_for("(b): sleeping until 0.500 s")
+    assert.matches("0%.500 s %(in 0%.500 s%)  task%-%d+ %(a%): sleeping until 0%.500 s at stdin:1\n", screen)
+    pane.line(":step")
+    screen = pane.wait_for("resumed (woken by a timer of 0.5 s)")
+    assert.matches("a tick 2\n%[%d+%] task%-%d+ %(a%) resumed %(woken by a timer of 0%.5 s%), ran [%d.]+ ms, "
+                   .. "now waits at stdin:1: sleeping until 1%.000 s\n", screen)
+    assert.equals(0, count(screen, "b tick 2"))          -- one step: b was woken, not resumed
+    pane.line(":ready")
+    screen = pane.wait_for("(b), woken by a timer of 0.5 s")
+    assert.matches("\n  1  task%-%d+ %(b%), woken by a timer of 0%.5 s\n", screen)
+    pane.line(":clock")
+    pane.wait_for("0.500 s (virtual time)")
+    pane.line("newcomer = asched.spawn(function() print('new' .. 'comer ran') end)")
+    pane.line(":ready")
+    screen = pane.wait_for("spawned by task-")
+    assert.equals(0, count(screen, "newcomer ran"))       -- spawned while paused: held too
+    pane.line(":step 2")
+    screen = pane.wait_for("newcomer ran")
+    pane.wait_for("resumed (spawned by task-")
+    assert.matches("b tick 2\n%[%d+%] task%-%d+ %(b%) resumed", screen)
+    pane.line(":run")
+    pane.wait_for("running")
+    pane.line(":advance 1")
+    pane.wait_for("b tick 3")
+  end)
+
+  it("stops the ticks under real time on :pause, and :run lets them go on", function()
+    pane = repl()
+    pane.line("ticks = 0; asched.spawn(function() while true do ticks = ticks + 1 print('rt tick ' .. ticks) asched.sleep(0.05) end end)")
+    pane.wait_for("rt tick 3")
+    pane.line(":pause")
+    pane.wait_for("paused at")
+    pane.line("before = ticks")
+    os.execute("sleep 0.5")
+    pane.line("'ticks while paused: ' .. (ticks - before)")
+    pane.wait_for("ticks while paused: 0\n")
+    pane.line(":run")
+    pane.wait_for("running")
+    pane.line("asched.sleep(0.3); print('ticks since: ' .. tostring(ticks - before > 2))")
+    pane.wait_for("ticks since: true\n")
+  end)
+
+  it("stops a :step waiting for a far timer on Ctrl-C, and the prompt is back", function()
+    pane = repl()
+    pane.line("far = asched.spawn(asched.sleep, 1000)")
+    pane.line(":pause")
+    pane.wait_for("paused at")
+    pane.line(":step")
+    os.execute("sleep 0.3")
+    pane.key("C-c")
+    pane.wait_for("(0 of 1 steps: stopped by Ctrl-C)")
+    pane.line("'back at the prompt'")
+    pane.wait_for("\nback at the prompt\n")
+  end)
+
+  it("says who holds a semaphore and who waits for it with :held", function()
+    pane = repl("--virtual-time")
+    pane.line("sem = asched.semaphore(1)")
+    pane.line("for i = 1, 3 do asched.spawn(function() sem:acquire() print('got ' .. i) "
+              .. "asched.sleep(10) sem:release() end).name = 'w' .. i end")
+    pane.wait_for("got 1")
+    pane.line(":held")
+    local screen = pane.wait_for("waiting: task-")
+    assert.matches("semaphore: held by task%-%d+ %(w1%); waiting: task%-%d+ %(w2%) at stdin:1, "
+                   .. "task%-%d+ %(w3%) at stdin:1\n", screen)
+  end)
+
+  it("refuses --step, --record and --replay at the REPL: it steps with :pause and :step", function()
+    pane = open(asched_bin .. " --step")
+    pane.wait_for("asched exited with 1")
+    assert.matches("not the REPL %(at the REPL, :pause and :step step the loop%)", pane.screen())
   end)
 
   it("runs a script first with -i, then offers its globals and still-running tasks", function()
