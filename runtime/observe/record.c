@@ -400,6 +400,15 @@ static const char *read_string(const char *s, char *out, size_t size) {
   return *s == '"' ? s + 1 : NULL;
 }
 
+
+/* Copies `text` into `out` (of `size` bytes); 0 when it does not fit: no
+ * field the recorder writes is that long, so the line is malformed. */
+static int copy_text(char *out, size_t size, const char *text) {
+  size_t n = strlen(text);
+  if (n >= size) return 0;
+  memcpy(out, text, n + 1);
+  return 1;
+}
 /* Parses one line, a flat JSON object; returns 0 when malformed. */
 static int parse_line(const char *s, fields *f) {
   memset(f, 0, sizeof *f);
@@ -417,9 +426,9 @@ static int parse_line(const char *s, fields *f) {
     text[0] = '\0';
     if (*s == '"') {
       if ((s = read_string(s + 1, text, sizeof text)) == NULL) return 0;
-      if (strcmp(key, "event") == 0) snprintf(f->event, sizeof f->event, "%s", text);
-      else if (strcmp(key, "name") == 0) snprintf(f->name, sizeof f->name, "%s", text);
-      else if (strcmp(key, "op") == 0) snprintf(f->op, sizeof f->op, "%s", text);
+      if (strcmp(key, "event") == 0 && !copy_text(f->event, sizeof f->event, text)) return 0;
+      if (strcmp(key, "name") == 0 && !copy_text(f->name, sizeof f->name, text)) return 0;
+      if (strcmp(key, "op") == 0 && !copy_text(f->op, sizeof f->op, text)) return 0;
     } else if (strncmp(s, "true", 4) == 0 || strncmp(s, "false", 5) == 0 || strncmp(s, "null", 4) == 0) {
       int yes = *s == 't';
       s += *s == 'f' ? 5 : 4;
