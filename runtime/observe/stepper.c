@@ -21,8 +21,9 @@
 enum { STEPPING, CONTINUING };
 enum { KEY_STEP, KEY_CONTINUE, KEY_QUIT };
 
-/* What the stepper keeps of a task, by id: its last wait, and why it was
- * last made ready, told when it next resumes. */
+/* What the stepper keeps of a live task, by id: its last wait, and why it
+ * was last made ready, told when it next resumes. Forgotten when the task
+ * ends, so a long REPL session keeps notes for its live tasks only. */
 typedef struct task_note {
   int own;              /* the REPL's own task: never held back */
   const char *waited;   /* its last wait's timeline state (static), or NULL */
@@ -31,6 +32,13 @@ typedef struct task_note {
   char op[64];          /* ... an I/O or thread operation: what it did */
   char why[192];        /* "woken by a timer of 0.5 s" */
 } task_note;
+
+/* A slot of the notes' hash table (open addressing, linear probing): id 0
+ * is an empty slot (task ids start at 1). */
+typedef struct note_slot {
+  uint32_t id;
+  task_note note;
+} note_slot;
 
 /* Allocated by as__stepper_attach, freed by its release (the run's end). */
 typedef struct stepper {
@@ -44,8 +52,8 @@ typedef struct stepper {
   uint64_t step;            /* steps shown so far */
   as_task *stepping;        /* the task being stepped, until its line is out */
   uint64_t started;         /* uv_hrtime() as it resumed */
-  task_note *notes;
-  size_t notes_capacity;
+  note_slot *slots;         /* the live tasks' notes; capacity a power of 2 */
+  size_t capacity, used;
   /* The REPL's stepper (as__stepper_attach_repl): it reads no key; while
    * `paused` only the REPL's own tasks run, and `budget` held-back steps. */
   int repl;
@@ -56,15 +64,56 @@ typedef struct stepper {
 
 static const char stepper_key = 'S';
 
-static task_note *note_of(stepper *s, const as_task *t) {
-  size_t n = s->notes_capacity;
-  if (t->id >= n) {
-    task_note *grown = as_vec_grow(s->notes, &s->notes_capacity, (size_t)t->id + 1, sizeof *grown);
-    if (grown == NULL) return NULL;
-    memset(grown + n, 0, (s->notes_capacity - n) * sizeof *grown);
-    s->notes = grown;
+static size_t home_of(const stepper *s, uint32_t id) { return (id * 2654435761u) & (s->capacity - 1); }
+
+/* Doubles the table (or makes its first one); 0, or -1 out of memory. */
+static int grow_notes(stepper *s) {
+  size_t capacity = s->capacity ? s->capacity * 2 : 64, i;
+  note_slot *old = s->slots, *slots = calloc(capacity, sizeof *slots);
+  size_t old_capacity = s->capacity;
+  if (slots == NULL) return -1;
+  s->slots = slots;
+  s->capacity = capacity;
+  for (i = 0; i < old_capacity; i++) {
+    size_t at;
+    if (old[i].id == 0) continue;
+    for (at = home_of(s, old[i].id); slots[at].id != 0; at = (at + 1) & (capacity - 1)) {
+    }
+    slots[at] = old[i];
   }
-  return &s->notes[t->id];
+  free(old);
+  return 0;
+}
+
+/* The note of `t`, made empty the first time; NULL out of memory. */
+static task_note *note_of(stepper *s, const as_task *t) {
+  size_t at;
+  if ((s->used + 1) * 2 > s->capacity && grow_notes(s) != 0) return NULL;
+  for (at = home_of(s, t->id); s->slots[at].id != 0; at = (at + 1) & (s->capacity - 1))
+    if (s->slots[at].id == t->id) return &s->slots[at].note;
+  memset(&s->slots[at], 0, sizeof s->slots[at]);
+  s->slots[at].id = t->id;
+  s->used++;
+  return &s->slots[at].note;
+}
+
+/* `t` has ended: its note goes. Later slots move back over the hole, so
+ * every lookup still finds its entry before an empty slot. */
+static void forget(stepper *s, const as_task *t) {
+  size_t mask = s->capacity - 1, hole, at;
+  if (s->capacity == 0) return;
+  for (hole = home_of(s, t->id); s->slots[hole].id != t->id; hole = (hole + 1) & mask)
+    if (s->slots[hole].id == 0) return;
+  for (at = (hole + 1) & mask; s->slots[at].id != 0; at = (at + 1) & mask) {
+    size_t home = home_of(s, s->slots[at].id);
+    /* Movable when its home is not in (hole, at], cyclically. */
+    if (hole <= at ? (home <= hole || home > at) : (home <= hole && home > at)) {
+      s->slots[hole] = s->slots[at];
+      hole = at;
+    }
+  }
+  s->slots[hole].id = 0;
+  s->used--;
 }
 
 /* Writes "task-4 (worker)", or "task-4" when that is its name, into `out`. */
@@ -223,6 +272,7 @@ static void on_state(as_observer *o, as_loop *loop, as_task *t, const char *stat
     s->stepping = NULL;
     if (!s->repl) wait_for_key(s, loop);
   }
+  if (t->state == AS_TASK_DONE && t != s->stepping) forget(s, t);
 }
 
 static void on_resume(as_observer *o, as_loop *loop, as_task *t) {
@@ -268,6 +318,7 @@ static void on_resumed(as_observer *o, as_loop *loop, as_task *t, int status) {
   printf("[%llu] %s resumed (%s), ran %.2f ms, %s\n", (unsigned long long)s->step, who,
          note ? note->why : "?", (double)(uv_hrtime() - s->started) / 1e6, lua_tostring(loop->L, -1));
   lua_pop(loop->L, 1);
+  if (t->state == AS_TASK_DONE) forget(s, t);
   if (s->repl) fflush(stdout);
   else wait_for_key(s, loop);
 }
@@ -310,7 +361,7 @@ static void release(as_attachment *a, lua_State *L, as_loop *loop) {
   (void)L;
   if (loop->hook == &s->hook) loop->hook = NULL;
   fflush(stdout);
-  free(s->notes);
+  free(s->slots);
   free(s);
 }
 
