@@ -390,10 +390,7 @@ static void conn_close(conn *c) {
   if (c->handle_closed) return;
   c->handle_closed = 1;
   as__alarm_stop(c->loop, &c->read_deadline);
-  if (c->tls && as__tls_ready(c->tls)) {   /* a clean end, if the socket takes it now */
-    as__tls_shutdown(c->tls);
-    as__tls_flush(c->tls, (uv_stream_t *)&c->handle, NULL, NULL);
-  }
+  if (c->tls) as__tls_close(c->tls, (uv_stream_t *)&c->handle);
   for (n = c->queue.next; n != &c->queue; n = n->next) {
     request *r = as_container_of(n, request, node);
     if (r->task != NULL) {

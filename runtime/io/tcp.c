@@ -139,10 +139,7 @@ static void conn_close(as_conn *c) {
   c->closing = 1;
   wake_reader(c);                /* it finds the stream closed */
   if (c->tls) {
-    if (as__tls_ready(c->tls) && !c->error) {  /* a clean end: close_notify, if the socket takes it now */
-      as__tls_shutdown(c->tls);
-      as__tls_flush(c->tls, (uv_stream_t *)&c->handle, NULL, NULL);
-    }
+    if (!c->error) as__tls_close(c->tls, (uv_stream_t *)&c->handle);
     handshake_ended(c);          /* a connect or early writes waiting find it closed */
   }
   if (!uv_is_closing((uv_handle_t *)&c->handle)) uv_close((uv_handle_t *)&c->handle, conn_closed);

@@ -267,9 +267,11 @@ int as__tls_flush(as_tls *t, uv_stream_t *s, as_tls_sent done, void *data) {
   return status;
 }
 
-void as__tls_shutdown(as_tls *t) {
-  if (t->ready) SSL_shutdown(t->ssl);
+void as__tls_close(as_tls *t, uv_stream_t *s) {
+  if (!t->ready) return;
+  SSL_shutdown(t->ssl);
   ERR_clear_error();
+  as__tls_flush(t, s, NULL, NULL);
 }
 
 const char *as__tls_error(const as_tls *t) { return t->error; }

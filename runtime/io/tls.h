@@ -70,8 +70,9 @@ as_tls_status as__tls_send(as_tls *t, const char *data, size_t n);
 typedef void (*as_tls_sent)(void *data, int status);
 int as__tls_flush(as_tls *t, uv_stream_t *s, as_tls_sent done, void *data);
 
-/* A close_notify alert to the output, for a clean end. */
-void as__tls_shutdown(as_tls *t);
+/* A clean end: once the handshake has completed, a close_notify alert goes
+ * to `s`, if the socket takes it now (the caller closes the stream next). */
+void as__tls_close(as_tls *t, uv_stream_t *s);
 
 /* Why the engine failed: "certificate verify failed (self-signed
  * certificate)", "handshake failed (...)". */
