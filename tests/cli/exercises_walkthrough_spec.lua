@@ -102,9 +102,13 @@ end
 
 -- A terminal of its own (a private tmux server, its socket at `socket`)
 -- running `command`.
+local terminals = 0
 local function terminal(command, socket)
   local t = {}
-  local tmux = "tmux -S " .. quote(socket) .. " -f /dev/null "
+  -- A socket of its own each time: a new server on the socket of one just
+  -- killed can find it still going away ("no server running").
+  terminals = terminals + 1
+  local tmux = "tmux -S " .. quote(socket .. "-" .. terminals) .. " -f /dev/null "
   sh(tmux .. "new-session -d -s learner -x 160 -y 50 " .. quote(command))
 
   function t.screen() return sh(tmux .. "capture-pane -p -J -S - -t learner") end
