@@ -142,10 +142,12 @@ asyncio.run(main())
     os.remove(dir)
     assert(os.execute("mkdir " .. dir))
     asched.fs.write_file(dir .. "/hello.txt", "served by python\n")
-    local port = 20000 + math.random(20000)
+    -- Port 0: the kernel picks a free one (a random pick once collided in
+    -- CI), and Python's banner names it once it listens.
     local python <close> = process.spawn({"python3", "-u", "-m", "http.server", "--bind", "127.0.0.1",
-                                          "--directory", dir, tostring(port)}, {stdout = "pipe", stderr = "null"})
-    python.stdout:read_line()                    -- "Serving HTTP on 127.0.0.1 port ...": it listens
+                                          "--directory", dir, "0"}, {stdout = "pipe", stderr = "null"})
+    local banner = python.stdout:read_line()     -- "Serving HTTP on 127.0.0.1 port N (...) ..."
+    local port = assert(tonumber(tostring(banner):match("port (%d+)")), "no port in banner: " .. tostring(banner))
     local r = http.get("http://127.0.0.1:" .. port .. "/hello.txt")
     assert.equal(200, r.status)
     assert.equal("served by python\n", r.body)
