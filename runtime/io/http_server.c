@@ -37,10 +37,15 @@ typedef struct request request;
 typedef struct conn conn;
 typedef struct as_http_listener listener;
 
+#define READ_SIZE 65536  /* what one read of a connection takes at most */
+
 typedef struct servers {
   as_attachment base;
   as_list listeners;    /* listener */
   as_list conns;        /* conn */
+  /* Every connection reads into this: each read is parsed (and what must
+   * wait is copied to `pending`) before the next, so one buffer serves all. */
+  char read_buffer[READ_SIZE];
 } servers;
 
 struct as_http_listener {
@@ -70,6 +75,7 @@ struct conn {
   uv_tcp_t handle;
   as_list node;         /* in servers.conns */
   as_loop *loop;
+  servers *all;         /* its loop's servers: the read buffer */
   listener *l;          /* NULL once the listener closed: no more requests */
   as_http_options opts;
   as_tls *tls;          /* HTTPS: the engine, or NULL */
@@ -184,15 +190,33 @@ static int is_named(const char *s, size_t n, const char *name) {
   return strlen(name) == n && strncasecmp(s, name, n) == 0;
 }
 
+/* Appends the decimal digits of n. */
+static int append_decimal(as_buffer *b, size_t n) {
+  char digits[24];
+  size_t i = sizeof digits;
+  do {
+    digits[--i] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  return as_buffer_append(b, digits + i, sizeof digits - i);
+}
+
+static int append_text(as_buffer *b, const char *s) { return as_buffer_append(b, s, strlen(s)); }
+
+/* Room for a response line, a few headers and the framing, with the body:
+ * most responses are then formatted with no second allocation. */
+#define RESPONSE_HEAD_GUESS 256
+
 /* Fills r->response with status, the headers table at `headers` (0: none),
  * and the body. Returns 0, or -1 (out of memory, or a header not a string
  * or with a line break: the caller answers 500). Allocates nothing in Lua. */
 static int format_response(lua_State *L, request *r, int status, int headers, const char *body, size_t size) {
-  char line[96];
   as_buffer *b = &r->response;
   b->size = 0;
-  snprintf(line, sizeof line, "HTTP/1.1 %d %s\r\n", status, reason(status));
-  if (as_buffer_append(b, line, strlen(line)) != 0) return -1;
+  if (as_buffer_reserve(b, RESPONSE_HEAD_GUESS + (r->head ? 0 : size)) != 0 || append_text(b, "HTTP/1.1 ") ||
+      append_decimal(b, (size_t)status) || append_text(b, " ") || append_text(b, reason(status)) ||
+      append_text(b, "\r\n"))
+    return -1;
   if (headers != 0) {
     lua_pushnil(L);
     while (lua_next(L, headers) != 0) {
@@ -220,9 +244,9 @@ static int format_response(lua_State *L, request *r, int status, int headers, co
       lua_pop(L, 1);
     }
   }
-  snprintf(line, sizeof line, "Content-Length: %zu\r\nConnection: %s\r\n\r\n", size,
-           r->keep_alive ? "keep-alive" : "close");
-  if (as_buffer_append(b, line, strlen(line)) != 0) return -1;
+  if (append_text(b, "Content-Length: ") || append_decimal(b, size) ||
+      append_text(b, r->keep_alive ? "\r\nConnection: keep-alive\r\n\r\n" : "\r\nConnection: close\r\n\r\n"))
+    return -1;
   return r->head ? 0 : as_buffer_append(b, body, size);
 }
 
@@ -668,9 +692,9 @@ static int on_message_complete(http_parser *p) {
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)h;
-  buf->base = malloc(suggested);
-  buf->len = buf->base ? suggested : 0;
+  conn *c = h->data;
+  (void)suggested;
+  *buf = uv_buf_init(c->all->read_buffer, READ_SIZE);
 }
 
 /* Parses `n` bytes: requests start their handlers; a malformed one gets 400.
@@ -711,7 +735,6 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
   int open = n >= 0;                        /* n < 0: the client went away */
   if (open && c->tls) open = tls_feed(c, buf->base, (size_t)n);
   else if (open) feed(c, buf->base, (size_t)n);
-  free(buf->base);
   if (!open) conn_close(c);
   else if (!c->handle_closed) flush(c);
 }
@@ -752,6 +775,7 @@ static void on_connection(uv_stream_t *s, int status) {
   c = calloc(1, sizeof *c);
   if (c == NULL) return;
   c->loop = l->loop;
+  c->all = all;
   c->l = l;
   c->opts = l->opts;
   c->read_deadline.fire = read_deadline_passed;
