@@ -86,6 +86,7 @@ struct conn {
   as_buffer pending;    /* bytes read past a full queue, parsed once it drains */
   int in_value;         /* the parser is in a header value */
   int in_message;       /* a request has begun and is not complete */
+  int message_timed;    /* read_deadline counts for that request */
   as_alarm read_deadline; /* a request must arrive whole, an idle one close, in opts.timeout */
   int rejected;         /* 400 or 413 queued: nothing more is read */
   as_list queue;        /* request */
@@ -619,11 +620,13 @@ static int commit_header(conn *c) {
 
 static conn *conn_of(http_parser *p) { return p->data; }
 
+/* The request's deadline is set once its bytes run out unfinished (see
+ * feed): most requests arrive whole in one read and never need one. */
 static int on_message_begin(http_parser *p) {
   conn *c = conn_of(p);
   reset_message(c);
   c->in_message = 1;
-  arm_read_deadline(c);
+  c->message_timed = 0;
   return 0;
 }
 
@@ -705,6 +708,12 @@ static void feed(conn *c, const char *data, size_t n) {
   if (c->rejected || c->closing || n == 0) return;
   done = http_parser_execute(&c->parser, &settings, data, n);
   e = HTTP_PARSER_ERRNO(&c->parser);
+  /* A request begun in this read and left unfinished has opts.timeout,
+   * from now, to arrive whole (not renewed by its later bytes). */
+  if (c->in_message && !c->message_timed && e == HPE_OK) {
+    c->message_timed = 1;
+    arm_read_deadline(c);
+  }
   if (e == HPE_PAUSED) {
     http_parser_pause(&c->parser, 0);
     if (c->reading) uv_read_stop((uv_stream_t *)&c->handle);

@@ -146,6 +146,27 @@ describe("asched.http.listen", function()
     assert.is_true(asched.now() - start >= 2 - 1e-9)
   end)
 
+  it("counts a request's deadline from its first byte: a client trickling bytes in gets 408 at opts.timeout", function()
+    local server <close> = http.listen(nil, 0, echo_handler, {timeout = 2})
+    local s <close> = tcp.connect("127.0.0.1", server.port)
+    local request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n"   -- whole only after 14 s at a byte per 0.5 s
+    asched.sleep(1.5)                             -- idle first: the idle deadline must give way to the request's
+    local start = asched.now()
+    local writer = asched.spawn(function()
+      pcall(function()
+        for i = 1, #request do
+          s:write(request:sub(i, i))
+          asched.sleep(0.5)
+        end
+      end)
+    end)
+    local status = read_response(s)
+    writer:cancel()
+    assert.equal(408, status)
+    local elapsed = asched.now() - start
+    assert.is_true(elapsed >= 2 - 1e-9 and elapsed < 2.5, "answered after " .. elapsed .. " s")
+  end)
+
   it("cancels the handler of a client that disconnects", function()
     local started, closed = asched.event(), asched.event()
     local server <close> = http.listen(nil, 0, function()
