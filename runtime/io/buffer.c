@@ -9,6 +9,7 @@
 
 int as_buffer_reserve(as_buffer *b, size_t more) {
   char *grown;
+  if (more <= b->capacity - b->size) return 0;   /* room already: the common case */
   if (more > SIZE_MAX - b->size) return -1;
   grown = as_vec_grow(b->data, &b->capacity, b->size + more, 1);
   if (grown == NULL) return -1;
