@@ -309,7 +309,7 @@ describe("asched watch", function()
   local function start(env)
     me = learner()
     session = string.format("asched-watch-%d", math.random(1e9))
-    local command = string.format("cd %s && env -u ASCHED_EXERCISES XDG_STATE_HOME=%s %s %s watch; echo \"watch exited with $?\"; stty -a; sleep 60",
+    local command = string.format("cd %s && env -u ASCHED_EXERCISES XDG_STATE_HOME=%s %s %s watch; echo \"watch exited with $?\"; stty -a; echo \"end of stty\"; sleep 60",
       quote(me.copy), quote(me.state), env or "", quote(support.asched))
     sh(string.format("tmux new-session -d -s %s -x 150 -y 50 %s", session, quote(command)))
     wait_for("[q]uit")
@@ -326,9 +326,10 @@ describe("asched watch", function()
     sh("tmux send-keys -t " .. session .. " h")
     wait_for("hint 1 of")
     sh("tmux send-keys -t " .. session .. " q")
-    local shown = wait_for("watch exited with 0")
+    -- stty prints after the shell's echo: wait for all of its output.
+    local shown = wait_for("end of stty")
     -- The terminal is back in canonical mode with echo.
-    local settings = shown:match("watch exited with 0(.*)$")
+    local settings = shown:match("watch exited with 0(.*)end of stty")
     assert.matches("[^-]icanon", settings)
     assert.matches("[^-]echo ", settings)
   end
