@@ -57,7 +57,7 @@ static as_task *take_granted(lua_State *L, as_loop *loop) {
   as_task *t = loop->current;
   as__waitq_resume(L, loop, &p->waiters, t, 1);
   lua_pop(L, 1);
-  as__permits_granted(p, t->id);
+  as__permits_granted(loop, p, t->id);
   return t;
 }
 
@@ -74,7 +74,7 @@ static int permits_acquire(lua_State *L) {
   as_loop *loop = as__loop(L);
   as_task *t = as__current_task_in(L, loop);
   lua_settop(L, 1);
-  if (as__permits_try_acquire(p, t->id)) {
+  if (as__permits_try_acquire(loop, p, t->id)) {
     as__permits_push_guard(L, 1, t->id);
     return 1;
   }
@@ -88,6 +88,13 @@ static int permits_release(lua_State *L) {
 static int permits_locked(lua_State *L) {
   lua_pushboolean(L, ((as_permits *)as__check_self(L, 1))->free == 0);
   return 1;
+}
+
+/* __gc: a permits object still held (a guard never closed) leaves its
+ * loop's `held` list before its memory goes. */
+static int permits_gc(lua_State *L) {
+  as__permits_free(lua_touserdata(L, 1));
+  return 0;
 }
 
 static int permits_tostring(lua_State *L) {
@@ -147,7 +154,7 @@ static int permits_with(lua_State *L) {
   as__check_callable(L, 2);
   t = as__current_task(L);
   push_closer(L);                          /* made before a permit is taken */
-  if (as__permits_try_acquire(p, t->id)) return with_call(L);
+  if (as__permits_try_acquire(as__loop(L), p, t->id)) return with_call(L);
   return as__waitq_wait(L, as__loop(L), &p->waiters, t, with_resumed, 0);
 }
 
@@ -269,7 +276,7 @@ static int condition_reacquired(lua_State *L, int status, lua_KContext ctx) {
     return reacquire(L, loop, c);
   }
   lua_pop(L, 1);
-  as__permits_granted(c->lock, t->id);
+  as__permits_granted(loop, c->lock, t->id);
   if (lua_gettop(L) >= COND_ERROR) {
     lua_settop(L, COND_ERROR);
     return lua_error(L);
@@ -280,7 +287,7 @@ static int condition_reacquired(lua_State *L, int status, lua_KContext ctx) {
 
 static int reacquire(lua_State *L, as_loop *loop, as_condition *c) {
   as_task *t = loop->current;
-  if (as__permits_try_acquire(c->lock, t->id)) {
+  if (as__permits_try_acquire(loop, c->lock, t->id)) {
     if (lua_gettop(L) >= COND_ERROR) {
       lua_settop(L, COND_ERROR);
       return lua_error(L);
@@ -373,7 +380,7 @@ void as__open_sync(lua_State *L) {
     {"acquire", permits_acquire}, {"release", permits_release}, {"locked", permits_locked},
     {"with", permits_with}, {NULL, NULL}
   };
-  static const luaL_Reg permits_meta[] = {{"__tostring", permits_tostring}, {NULL, NULL}};
+  static const luaL_Reg permits_meta[] = {{"__tostring", permits_tostring}, {"__gc", permits_gc}, {NULL, NULL}};
   static const luaL_Reg guard_methods[] = {{"release", guard_release}, {NULL, NULL}};
   static const luaL_Reg guard_meta[] = {{"__close", guard_release}, {NULL, NULL}};
   static const luaL_Reg closer_meta[] = {{"__close", closer_close}, {NULL, NULL}};

@@ -119,6 +119,8 @@ struct as_loop {
   as_ready_shuffle *shuffle; /* seeded: reorders each pass, or NULL for FIFO */
   as_list observers;       /* as_observer */
   as_list attachments;     /* as_attachment */
+  as_list held;            /* as_held: what tasks hold now (the stepper's :held);
+                              unlinked, not owned, when the run ends */
   as_schedule_hook *hook;  /* or NULL: the ready queue and timers decide alone */
   const char *waking;      /* while no task runs, why tasks wake now: "timer",
                               "callback", "deadlock", "shutdown"; NULL: from a

@@ -348,6 +348,7 @@ static int open_loop(lua_State *L, as_loop *loop, const as_loop_options *opts) {
   as_ready_init(&loop->ready);
   as_list_init(&loop->observers);
   as_list_init(&loop->attachments);
+  as_list_init(&loop->held);
   if (opts->seeded) {
     loop->shuffle = malloc(sizeof *loop->shuffle);
     if (loop->shuffle) as_ready_shuffle_init(loop->shuffle, opts->seed);
@@ -429,6 +430,7 @@ static void close_loop(lua_State *L, as_loop *loop) {
     as_list_remove(n);
     a->release(a, L, loop);
   }
+  while ((n = as_list_first(&loop->held)) != NULL) as_list_remove(n);  /* they outlive the run */
   luaL_unref(L, LUA_REGISTRYINDEX, loop->anchors_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->raises_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, loop->cancels_ref);

@@ -304,10 +304,10 @@ function commands.timers(arg)
   write(text ~= "" and text or "no timer is set")
 end
 
-help[#help + 1] = ":held           who holds each lock and semaphore a task waits for"
+help[#help + 1] = ":held           who holds each lock and semaphore, and who waits for it"
 function commands.held()
   local text = console:held()
-  write(text ~= "" and text or "no task waits on a lock or semaphore (holders show while one waits)")
+  write(text ~= "" and text or "no task holds or waits on a lock or semaphore")
 end
 
 help[#help + 1] = ":run            resume normal scheduling after :pause"

@@ -15,6 +15,7 @@
 
 #include "describe.h"
 #include "errors.h"
+#include "held.h"
 #include "task.h"
 #include "vec.h"
 
@@ -583,48 +584,86 @@ void as__stepper_push_timers(lua_State *L, as_loop *loop, int max) {
 
 #define HOLDERS_NAMED 16
 
+/* Does `t` wait at `site` now (not already woken)? */
+static int waits_at(const as_task *t, const as_wait_site *site) {
+  return t->wait == site && t->state == AS_TASK_SUSPENDED && !(t->flags & AS_TASK_IN_READY);
+}
+
+/* Adds ": held by task-3 (w1), task-2 (finished) and 4 more" to `b`, naming
+ * the holders `ids` from the pending tasks `list`. */
+static void add_holders(luaL_Buffer *b, lua_State *L, as_loop *loop, as_task **list, int32_t n, const uint32_t *ids,
+                        int got, lua_Integer more) {
+  int k;
+  luaL_addstring(b, ": held by ");
+  if (got == 0 && more == 0) luaL_addstring(b, "no task");
+  for (k = 0; k < got; k++) {
+    int32_t m;
+    if (k) luaL_addstring(b, ", ");
+    for (m = 0; m < n && list[m]->id != ids[k]; m++) {}
+    if (m < n) add_label(b, loop, list[m]);
+    else lua_pushfstring(L, "task-%d (finished)", (int)ids[k]), luaL_addvalue(b);
+  }
+  if (more > 0) lua_pushfstring(L, " and %d more", (int)more), luaL_addvalue(b);
+}
+
+/* Adds "; waiting: task-5 (w2) at stdin:1, ..." for the tasks of `list`
+ * (from index `from`) waiting at `site`; nothing when none does. */
+static void add_waiters(luaL_Buffer *b, lua_State *L, as_loop *loop, as_task **list, int32_t from, int32_t n,
+                        const as_wait_site *site) {
+  int32_t j;
+  int k = 0;
+  for (j = from; j < n; j++) {
+    if (!waits_at(list[j], site)) continue;
+    luaL_addstring(b, k++ ? ", " : "; waiting: ");
+    add_label(b, loop, list[j]);
+    as__task_push_where(L, list[j]->co);
+    lua_pushfstring(L, " at %s", lua_tostring(L, -1));
+    lua_remove(L, -2);
+    luaL_addvalue(b);
+  }
+}
+
+/* Is what waits at `site` in the loop's `held` list? */
+static int listed_held(as_loop *loop, const as_wait_site *site) {
+  as_list *n;
+  for (n = loop->held.next; n != &loop->held; n = n->next)
+    if (as_container_of(n, as_held, node)->site == site) return 1;
+  return 0;
+}
+
+/* One line per lock or semaphore that a task holds (in the order they were
+ * first taken) or that a task waits on: its holders and its waiters. */
 void as__stepper_push_held(lua_State *L, as_loop *loop) {
   int32_t i, j, n;
   as_task **list = as__task_pending(L, loop, &n);
   luaL_Buffer b;
+  as_list *node;
   int any = 0;
   luaL_buffinit(L, &b);
+  for (node = loop->held.next; node != &loop->held; node = node->next) {
+    const as_held *h = as_container_of(node, as_held, node);
+    luaL_addstring(&b, any++ ? "\n" : "");
+    luaL_addstring(&b, h->site->type->timeline);
+    add_holders(&b, L, loop, list, n, h->ids, h->named, h->unnamed);
+    add_waiters(&b, L, loop, list, 0, n, h->site);
+  }
+  /* Waited on and held by no task (a semaphore made with 0 permits). */
   for (i = 0; i < n; i++) {
     as_task *t = list[i];
     uint32_t ids[HOLDERS_NAMED];
     lua_Integer more = 0;
-    int k, got, first = 1;
-    if (t->state != AS_TASK_SUSPENDED || (t->flags & AS_TASK_IN_READY) || t->wait == NULL ||
-        !t->wait->type->held || t->wait->type->holders == NULL)
+    int got, first = 1;
+    if (t->wait == NULL || !waits_at(t, t->wait) || !t->wait->type->held || t->wait->type->holders == NULL)
       continue;
-    for (j = 0; j < i && first; j++)   /* one line per primitive: its first waiter's */
-      if (list[j]->wait == t->wait && list[j]->state == AS_TASK_SUSPENDED && !(list[j]->flags & AS_TASK_IN_READY))
-        first = 0;
-    if (!first) continue;
+    for (j = 0; j < i && first; j++)   /* one line per primitive: at its first waiter */
+      if (waits_at(list[j], t->wait)) first = 0;
+    if (!first || listed_held(loop, t->wait)) continue;
     got = t->wait->type->holders(t, ids, HOLDERS_NAMED, &more);
     if (got < 0) continue;
     luaL_addstring(&b, any++ ? "\n" : "");
     luaL_addstring(&b, t->wait->type->timeline);
-    luaL_addstring(&b, ": held by ");
-    if (got == 0 && more == 0) luaL_addstring(&b, "no task");
-    for (k = 0; k < got; k++) {
-      int32_t m;
-      if (k) luaL_addstring(&b, ", ");
-      for (m = 0; m < n && list[m]->id != ids[k]; m++) {}
-      if (m < n) add_label(&b, loop, list[m]);
-      else lua_pushfstring(L, "task-%d (finished)", (int)ids[k]), luaL_addvalue(&b);
-    }
-    if (more > 0) lua_pushfstring(L, " and %d more", (int)more), luaL_addvalue(&b);
-    luaL_addstring(&b, "; waiting: ");
-    for (j = i, k = 0; j < n; j++) {
-      if (list[j]->wait != t->wait || list[j]->state != AS_TASK_SUSPENDED || (list[j]->flags & AS_TASK_IN_READY)) continue;
-      if (k++) luaL_addstring(&b, ", ");
-      add_label(&b, loop, list[j]);
-      as__task_push_where(L, list[j]->co);
-      lua_pushfstring(L, " at %s", lua_tostring(L, -1));
-      lua_remove(L, -2);
-      luaL_addvalue(&b);
-    }
+    add_holders(&b, L, loop, list, n, ids, got, more);
+    add_waiters(&b, L, loop, list, i, n, t->wait);
   }
   free(list);
   luaL_pushresult(&b);

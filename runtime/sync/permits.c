@@ -1,36 +1,39 @@
 /* permits.c -- semaphore, bounded semaphore and lock over a wait queue (see
  * permits.h). A released permit is handed to the oldest waiter; a waiter
  * cancelled after its grant passes the permit on before raising, so nothing
- * is lost. Holders are tracked by task id for the deadlock report. */
+ * is lost. Holders are tracked by task id for the deadlock report and for
+ * the stepper's :held, which finds held permits in their loop's `held` list. */
 #include "permits.h"
 
 #include <lauxlib.h>
 #include <string.h>
 
-static void holders_add(as_holders *h, uint32_t id) {
-  if (h->named < AS_HOLDERS_NAMED) h->ids[h->named++] = id;
+/* Task `id` of `loop` took a permit. The first holder links the permits in
+ * the loop's `held` list, where :held finds them. */
+static void holders_add(as_loop *loop, as_held *h, uint32_t id) {
+  if (h->named < AS_HELD_NAMED) h->ids[h->named++] = id;
   else h->unnamed++;
+  if (!as_list_linked(&h->node)) as_list_push_back(&loop->held, &h->node);
 }
 
 /* A permit of `id` (0: of whoever) was released. A release by a task that
- * holds none returns someone else's: the oldest holder's is dropped. */
-static void holders_remove(as_holders *h, uint32_t id) {
+ * holds none returns someone else's: an unnamed holder's, else the oldest
+ * named one's. The last holder's unlinks the permits from `held`. */
+static void holders_remove(as_held *h, uint32_t id) {
   int i;
   /* From the newest: a permit is most often released by its latest taker,
    * and then nothing moves. */
   for (i = h->named - 1; i >= 0; i--) {
     if (h->ids[i] == id) break;
   }
-  if (i < 0) {
-    if (h->unnamed > 0) {
-      h->unnamed--;
-      return;
-    }
-    if (h->named == 0) return;
-    i = 0;
+  if (i < 0 && h->unnamed > 0) {
+    h->unnamed--;
+  } else if (h->named > 0) {
+    if (i < 0) i = 0;
+    memmove(&h->ids[i], &h->ids[i + 1], (size_t)(h->named - i - 1) * sizeof h->ids[0]);
+    h->named--;
   }
-  memmove(&h->ids[i], &h->ids[i + 1], (size_t)(h->named - i - 1) * sizeof h->ids[0]);
-  h->named--;
+  if (h->named == 0 && h->unnamed == 0) as_list_remove(&h->node);
 }
 
 static as_permits *owner_of(as_waitq *q) { return as_container_of(q, as_permits, waiters); }
@@ -68,19 +71,21 @@ static const as_waitq_type types[] = {
 void as__permits_init(as_permits *p, as_permits_kind kind, lua_Integer n) {
   memset(p, 0, sizeof *p);
   as__waitq_init(&p->waiters, &types[kind]);
+  as_list_init(&p->held.node);
+  p->held.site = &p->waiters.site;
   p->free = n;
   p->bound = n;
   p->kind = kind;
 }
 
-int as__permits_try_acquire(as_permits *p, uint32_t holder) {
+int as__permits_try_acquire(as_loop *loop, as_permits *p, uint32_t holder) {
   if (p->free == 0 || !as__waitq_empty(&p->waiters)) return 0;
   p->free--;
-  holders_add(&p->held, holder);
+  holders_add(loop, &p->held, holder);
   return 1;
 }
 
-void as__permits_granted(as_permits *p, uint32_t holder) { holders_add(&p->held, holder); }
+void as__permits_granted(as_loop *loop, as_permits *p, uint32_t holder) { holders_add(loop, &p->held, holder); }
 
 int as__permits_can_release(const as_permits *p) {
   if (p->kind == AS_LOCK && p->free != 0) return AS_PERMITS_UNLOCKED;
@@ -89,6 +94,8 @@ int as__permits_can_release(const as_permits *p) {
 }
 
 void as__permits_forget_holder(as_permits *p, uint32_t holder) { holders_remove(&p->held, holder); }
+
+void as__permits_free(as_permits *p) { as_list_remove(&p->held.node); }
 
 void as__permits_release(lua_State *L, as_loop *loop, as_permits *p) {
   lua_pushnil(L);

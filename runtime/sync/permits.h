@@ -9,27 +9,19 @@
 #include <lua.h>
 #include <stdint.h>
 
+#include "held.h"
 #include "waitq.h"
 
-#define AS_HOLDERS_NAMED 8
 #define AS_GUARD_METATABLE "asched.Guard"
 
 typedef enum { AS_SEMAPHORE, AS_BOUNDED_SEMAPHORE, AS_LOCK } as_permits_kind;
-
-/* Who holds permits: the ids of the first AS_HOLDERS_NAMED holders, and how
- * many more there are. */
-typedef struct as_holders {
-  uint32_t ids[AS_HOLDERS_NAMED];
-  int named;
-  lua_Integer unnamed;
-} as_holders;
 
 /* Lives in the Semaphore, BoundedSemaphore or Lock userdata. */
 typedef struct as_permits {
   as_waitq waiters;
   lua_Integer free, bound;
   as_permits_kind kind;
-  as_holders held;
+  as_held held;         /* who holds permits: the deadlock report and :held */
 } as_permits;
 
 /* A guard: closing it releases the permit once. Lives in the Guard userdata,
@@ -41,20 +33,23 @@ typedef struct as_guard {
 
 void as__permits_init(as_permits *p, as_permits_kind kind, lua_Integer n);
 
-/* Takes a permit for task `holder` when one is free and nobody waits ahead;
- * returns 1, else 0. */
-int as__permits_try_acquire(as_permits *p, uint32_t holder);
+/* Takes a permit for task `holder` of `loop` when one is free and nobody
+ * waits ahead; returns 1, else 0. */
+int as__permits_try_acquire(as_loop *loop, as_permits *p, uint32_t holder);
 
 /* A waiter of `p` was granted a permit: it now holds it. */
-void as__permits_granted(as_permits *p, uint32_t holder);
+void as__permits_granted(as_loop *loop, as_permits *p, uint32_t holder);
 
 /* Can a permit be released now? AS_PERMITS_OK, or why not. */
 enum { AS_PERMITS_OK, AS_PERMITS_UNLOCKED, AS_PERMITS_OVER_BOUND };
 int as__permits_can_release(const as_permits *p);
 
 /* Task `holder` lets go of its permit (a task that holds none, or 0, lets
- * go of the oldest holder's): for the deadlock report only. */
+ * go of the oldest holder's): for the deadlock report and :held only. */
 void as__permits_forget_holder(as_permits *p, uint32_t holder);
+
+/* The permits object is being collected: it leaves its loop's `held` list. */
+void as__permits_free(as_permits *p);
 
 /* Releases a permit: to the oldest waiter, else back to the count. Check
  * as__permits_can_release first. */
