@@ -57,7 +57,6 @@ static as_task *take_granted(lua_State *L, as_loop *loop) {
   as_task *t = loop->current;
   as__waitq_resume(L, loop, &p->waiters, t, 1);
   lua_pop(L, 1);
-  as__permits_granted(loop, p, t->id);
   return t;
 }
 
@@ -276,7 +275,6 @@ static int condition_reacquired(lua_State *L, int status, lua_KContext ctx) {
     return reacquire(L, loop, c);
   }
   lua_pop(L, 1);
-  as__permits_granted(loop, c->lock, t->id);
   if (lua_gettop(L) >= COND_ERROR) {
     lua_settop(L, COND_ERROR);
     return lua_error(L);

@@ -39,10 +39,12 @@ static void holders_remove(as_held *h, uint32_t id) {
 static as_permits *owner_of(as_waitq *q) { return as_container_of(q, as_permits, waiters); }
 
 /* A permit granted to a waiter that was cancelled before it ran (nil on top,
- * popped) goes on to the next waiter. */
+ * popped) goes on to the next waiter. The waiter, running its continuation,
+ * no longer holds it. */
 static void pass_on(lua_State *L, as_loop *loop, as_waitq *q, int owner) {
   (void)owner;
   lua_pop(L, 1);
+  holders_remove(&owner_of(q)->held, loop->current->id);
   as__permits_release(L, loop, owner_of(q));
 }
 
@@ -85,8 +87,6 @@ int as__permits_try_acquire(as_loop *loop, as_permits *p, uint32_t holder) {
   return 1;
 }
 
-void as__permits_granted(as_loop *loop, as_permits *p, uint32_t holder) { holders_add(loop, &p->held, holder); }
-
 int as__permits_can_release(const as_permits *p) {
   if (p->kind == AS_LOCK && p->free != 0) return AS_PERMITS_UNLOCKED;
   if (p->kind == AS_BOUNDED_SEMAPHORE && p->free >= p->bound) return AS_PERMITS_OVER_BOUND;
@@ -97,9 +97,16 @@ void as__permits_forget_holder(as_permits *p, uint32_t holder) { holders_remove(
 
 void as__permits_free(as_permits *p) { as_list_remove(&p->held.node); }
 
+/* The oldest waiter holds the permit from its grant on, before it runs: as
+ * it is woken, observers already see it hold. */
 void as__permits_release(lua_State *L, as_loop *loop, as_permits *p) {
+  if (as__waitq_empty(&p->waiters)) {
+    p->free++;
+    return;
+  }
+  holders_add(loop, &p->held, as__waitq_first(&p->waiters)->id);
   lua_pushnil(L);
-  if (!as__waitq_grant(L, loop, &p->waiters)) p->free++;
+  as__waitq_grant(L, loop, &p->waiters);
 }
 
 void as__permits_push_guard(lua_State *L, int owner, uint32_t holder) {

@@ -37,9 +37,6 @@ void as__permits_init(as_permits *p, as_permits_kind kind, lua_Integer n);
  * waits ahead; returns 1, else 0. */
 int as__permits_try_acquire(as_loop *loop, as_permits *p, uint32_t holder);
 
-/* A waiter of `p` was granted a permit: it now holds it. */
-void as__permits_granted(as_loop *loop, as_permits *p, uint32_t holder);
-
 /* Can a permit be released now? AS_PERMITS_OK, or why not. */
 enum { AS_PERMITS_OK, AS_PERMITS_UNLOCKED, AS_PERMITS_OVER_BOUND };
 int as__permits_can_release(const as_permits *p);
@@ -51,8 +48,8 @@ void as__permits_forget_holder(as_permits *p, uint32_t holder);
 /* The permits object is being collected: it leaves its loop's `held` list. */
 void as__permits_free(as_permits *p);
 
-/* Releases a permit: to the oldest waiter, else back to the count. Check
- * as__permits_can_release first. */
+/* Releases a permit: to the oldest waiter, who holds it from then on, else
+ * back to the count. Check as__permits_can_release first. */
 void as__permits_release(lua_State *L, as_loop *loop, as_permits *p);
 
 /* Pushes a new guard of task `holder` over the permits userdata at `owner`. */
