@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "held.h"
 #include "task.h"
 #include "vec.h"
 
@@ -18,7 +19,7 @@ extern const size_t as__timeline_lua_size;
 extern const char as__timeline_page_lua[];
 extern const size_t as__timeline_page_lua_size;
 
-#define HOLDERS_KEPT 8   /* holders named per waiting task on the page */
+#define HOLDERS_KEPT AS_HELD_NAMED   /* holders named per primitive on the page */
 
 /* From `time` on, `task` is in `state`; `waker` is the task that made it
  * ready, or 0. */
@@ -28,14 +29,16 @@ typedef struct event {
   const char *state;    /* a static string */
 } event;
 
-/* A task waiting on something tasks hold (a lock, a semaphore), whose holders
- * the page shows: the last ones seen, so a change is logged once. */
-typedef struct watched {
-  as_task *task;        /* pending while watched (its end unwatches it) */
+/* A lock or semaphore the page shows, numbered in the order it was first
+ * held or waited on: its holders as last logged, so a change is logged once.
+ * `site` is only compared, never followed (the primitive may be gone). */
+typedef struct primitive {
+  const as_wait_site *site;
   uint32_t ids[HOLDERS_KEPT];
-  int n;                /* -1: none seen yet */
+  int n;                /* -1: not logged yet */
   lua_Integer more;
-} watched;
+  uint64_t pass;        /* the last event at which it was in the loop's `held` */
+} primitive;
 
 typedef struct timeline {
   as_attachment attachment;
@@ -50,11 +53,11 @@ typedef struct timeline {
   /* The page (draw_to "*.html") also shows what each wait was and who held
    * what a task waited for; nothing of this is kept otherwise. */
   int detailed;
-  int details_ref;      /* event index -> {wait, where, deadline} */
-  int holders_ref;      /* list of {event index, task id, {holder ids}, more} */
+  int details_ref;      /* event index -> {wait, where, deadline, on} */
+  int holders_ref;      /* list of {event index, primitive, kind, {holder ids}, more} */
   lua_Integer holders_count;
-  watched *watched;     /* malloc'd, `nwatched` used of `watched_capacity` */
-  size_t nwatched, watched_capacity;
+  primitive *prims;     /* malloc'd, `nprims` used of `prims_capacity`; number i + 1 */
+  size_t nprims, prims_capacity;
 } timeline;
 
 static const char timeline_key = 'L';
@@ -92,73 +95,84 @@ static int is_waiting(const as_task *t) {
   return t->state == AS_TASK_SUSPENDED && t->wait != NULL && !(t->flags & AS_TASK_IN_READY);
 }
 
-static void unwatch(timeline *tl, const as_task *t) {
-  size_t i;
-  for (i = 0; i < tl->nwatched; i++) {
-    if (tl->watched[i].task == t) {
-      tl->watched[i] = tl->watched[--tl->nwatched];
-      return;
-    }
+/* Logs that primitive `p` is held by its `ids`, from the event just recorded. */
+static void log_holders(lua_State *L, timeline *tl, const primitive *p) {
+  int k;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, tl->holders_ref);
+  lua_createtable(L, 5, 0);
+  lua_pushinteger(L, (lua_Integer)tl->count);
+  lua_rawseti(L, -2, 1);
+  lua_pushinteger(L, (lua_Integer)(p - tl->prims) + 1);
+  lua_rawseti(L, -2, 2);
+  lua_pushstring(L, p->site->type->timeline);
+  lua_rawseti(L, -2, 3);
+  lua_createtable(L, p->n, 0);
+  for (k = 0; k < p->n; k++) {
+    lua_pushinteger(L, p->ids[k]);
+    lua_rawseti(L, -2, k + 1);
   }
+  lua_rawseti(L, -2, 4);
+  lua_pushinteger(L, p->more);
+  lua_rawseti(L, -2, 5);
+  lua_rawseti(L, -2, ++tl->holders_count);
+  lua_pop(L, 1);
 }
 
-static void watch(timeline *tl, as_task *t) {
-  watched *grown;
-  if (tl->nwatched == tl->watched_capacity) {
-    grown = as_vec_grow(tl->watched, &tl->watched_capacity, tl->nwatched + 1, sizeof *grown);
+/* The page's entry for the primitive whose waiters wait at `site`: found, or
+ * made (log_held logs it next). NULL when out of memory. */
+static primitive *primitive_at(timeline *tl, const as_wait_site *site) {
+  primitive *p, *grown;
+  size_t i;
+  for (i = 0; i < tl->nprims; i++)
+    if (tl->prims[i].site == site) return &tl->prims[i];
+  if (tl->nprims == tl->prims_capacity) {
+    grown = as_vec_grow(tl->prims, &tl->prims_capacity, tl->nprims + 1, sizeof *grown);
     if (grown == NULL) {
       tl->failed = 1;
-      return;
+      return NULL;
     }
-    tl->watched = grown;
+    tl->prims = grown;
   }
-  tl->watched[tl->nwatched].task = t;
-  tl->watched[tl->nwatched].n = -1;
-  tl->nwatched++;
+  p = &tl->prims[tl->nprims++];
+  memset(p, 0, sizeof *p);
+  p->site = site;
+  p->n = -1;
+  return p;
 }
 
-/* Logs the holders of what each watched task waits for, where they changed
- * since the last event. O(watched tasks) per event: the page is for runs a
- * learner reads, not for a server's million events. */
-static void log_holders(lua_State *L, timeline *tl) {
+/* Logs the holders of every lock and semaphore whose holders changed since
+ * the last event: those in the loop's `held` list, and those that left it
+ * (held by no task now). O(held x primitives) per event: the page is for
+ * runs a learner reads, not for a server's million events. */
+static void log_held(lua_State *L, as_loop *loop, timeline *tl) {
+  as_list *node;
   size_t i;
-  int k;
-  for (i = 0; i < tl->nwatched; i++) {
-    watched *w = &tl->watched[i];
-    uint32_t ids[HOLDERS_KEPT];
-    lua_Integer more = 0;
-    int n;
-    if (!is_waiting(w->task)) continue;
-    n = w->task->wait->type->holders(w->task, ids, HOLDERS_KEPT, &more);
-    if (n < 0) n = 0;
-    if (n == w->n && more == w->more && memcmp(ids, w->ids, sizeof *ids * (size_t)n) == 0) continue;
-    w->n = n;
-    w->more = more;
-    memcpy(w->ids, ids, sizeof *ids * (size_t)n);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, tl->holders_ref);
-    lua_createtable(L, 4, 0);
-    lua_pushinteger(L, (lua_Integer)tl->count);
-    lua_rawseti(L, -2, 1);
-    lua_pushinteger(L, w->task->id);
-    lua_rawseti(L, -2, 2);
-    lua_createtable(L, n, 0);
-    for (k = 0; k < n; k++) {
-      lua_pushinteger(L, ids[k]);
-      lua_rawseti(L, -2, k + 1);
-    }
-    lua_rawseti(L, -2, 3);
-    lua_pushinteger(L, more);
-    lua_rawseti(L, -2, 4);
-    lua_rawseti(L, -2, ++tl->holders_count);
-    lua_pop(L, 1);
+  for (node = loop->held.next; node != &loop->held; node = node->next) {
+    const as_held *h = as_container_of(node, as_held, node);
+    primitive *p = primitive_at(tl, h->site);
+    int n = h->named < HOLDERS_KEPT ? h->named : HOLDERS_KEPT;
+    lua_Integer more = h->unnamed + (h->named - n);
+    if (p == NULL) return;
+    p->pass = tl->count;
+    if (n == p->n && more == p->more && memcmp(h->ids, p->ids, sizeof *p->ids * (size_t)n) == 0) continue;
+    p->n = n;
+    p->more = more;
+    memcpy(p->ids, h->ids, sizeof *p->ids * (size_t)n);
+    log_holders(L, tl, p);
+  }
+  for (i = 0; i < tl->nprims; i++) {
+    primitive *p = &tl->prims[i];
+    if (p->pass == tl->count || (p->n == 0 && p->more == 0)) continue;   /* held, or logged free */
+    p->n = 0;
+    p->more = 0;
+    log_holders(L, tl, p);
   }
 }
 
 /* For the page: what the event just recorded for `t` was (its wait's own
- * description, the user's line, the deadline of a timer), and who holds what
- * the waiting tasks wait for. */
+ * description, the user's line, the deadline of a timer, the number of the
+ * lock or semaphore it waits on), and who holds each lock and semaphore. */
 static void note_detail(lua_State *L, as_loop *loop, timeline *tl, as_task *t) {
-  unwatch(tl, t);
   if (is_waiting(t)) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, tl->details_ref);
     lua_createtable(L, 0, 3);
@@ -170,11 +184,17 @@ static void note_detail(lua_State *L, as_loop *loop, timeline *tl, as_task *t) {
       lua_pushnumber(L, (lua_Number)t->link.timer.deadline / 1e9);
       lua_setfield(L, -2, "deadline");
     }
+    if (t->wait->type->held) {
+      primitive *p = primitive_at(tl, t->wait);
+      if (p != NULL) {
+        lua_pushinteger(L, (lua_Integer)(p - tl->prims) + 1);
+        lua_setfield(L, -2, "on");
+      }
+    }
     lua_rawseti(L, -2, (lua_Integer)tl->count);
     lua_pop(L, 1);
-    if (t->wait->type->held && t->wait->type->holders) watch(tl, t);
   }
-  log_holders(L, tl);
+  log_held(L, loop, tl);
 }
 
 /* as_observer.state */
@@ -301,7 +321,7 @@ static void release_timeline(as_attachment *a, lua_State *L, as_loop *loop) {
   luaL_unref(L, LUA_REGISTRYINDEX, tl->names_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, tl->details_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, tl->holders_ref);
-  free(tl->watched);
+  free(tl->prims);
   free(tl->events);
   free(tl->draw_to);
   free(tl->trace_to);

@@ -7,8 +7,9 @@
 -- {time = s, task = id, state = name, waker = id or 0}; names[id] = the task's
 -- name; info = {virtual, duration, since, draw_to, trace_to, incomplete,
 -- rows, columns (the terminal's size, when it is one); for a page also
--- details[event index] = {wait, where, deadline}, holders = list of {event
--- index, task, {holder ids}, more}, and page, the page's HTML}.
+-- details[event index] = {wait, where, deadline, on (the number of the lock
+-- or semaphore waited on)}, holders = list of {event index, primitive
+-- number, kind, {holder ids}, more}, and page, the page's HTML}.
 -- draw_to: nil (no lanes), "" (stderr), "text" (returned as a string: the
 -- REPL's :timeline), an HTML path (*.html, *.htm) or an SVG path. With since > 0 only the window from
 -- `since` to the end is drawn (the REPL's last N seconds).
@@ -310,7 +311,8 @@ end
 
 -- ---- the replay page ----
 
--- `v` as JSON: nil, booleans, numbers, strings, and tables that are lists.
+-- `v` as JSON: nil, booleans, numbers, strings, and tables that are lists
+-- (of v.n items when it has n: nil items in it are nulls).
 -- "<" is escaped too, so the JSON can sit inside a <script> element.
 local function json(v)
   local kind = type(v)
@@ -322,17 +324,18 @@ local function json(v)
   end
   if kind == "string" then return (json_string(v):gsub("<", "\\u003c")) end
   local parts = {}
-  for i = 1, #v do parts[i] = json(v[i]) end
+  for i = 1, v.n or #v do parts[i] = json(v[i]) end
   return "[" .. table.concat(parts, ",") .. "]"
 end
 
 -- The page reads the record itself: events as [time, task, state, waker,
--- wait, where, deadline], names as [id, name], holders as timeline.c logs them.
+-- wait, where, deadline, on], names as [id, name], holders as timeline.c
+-- logs them.
 local function draw_html(path)
   local rows, seen, named = {}, {}, {}
   for i, e in ipairs(events) do
     local d = info.details and info.details[i] or {}
-    rows[i] = {e.time, e.task, e.state, e.waker, d.wait, d.where, d.deadline}
+    rows[i] = {e.time, e.task, e.state, e.waker, d.wait, d.where, d.deadline, d.on, n = 8}
     if not seen[e.task] then
       seen[e.task] = true
       named[#named + 1] = {e.task, names[e.task] or ("task-" .. e.task)}

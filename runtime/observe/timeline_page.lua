@@ -3,10 +3,11 @@
 -- which timeline.lua puts the record as JSON at the /*DATA*/ slot.
 -- The script rebuilds the lanes from the events (the SVG's look), draws who
 -- woke whom, and replays the run step by step: at each step the ready queue
--- (in the order tasks became ready), the timers, the holders of what tasks
--- wait for, and every task's wait. Data: {virtual, duration, incomplete,
--- names = [[id, name]], events = [[time, task, state, waker, wait, where,
--- deadline]], holders = [[step, task, [ids], more]]} (steps count from 1).
+-- (in the order tasks became ready), the timers, the holders and waiters of
+-- every lock and semaphore, and every task's wait. Data: {virtual, duration,
+-- incomplete, names = [[id, name]], events = [[time, task, state, waker,
+-- wait, where, deadline, on]], holders = [[step, primitive, kind, [ids],
+-- more]]} (steps count from 1; `on`: the primitive a task waits on).
 return [==[<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>asched timeline</title>
@@ -45,7 +46,7 @@ tr.cur{background:#fde}
 <div id="lanes"></div>
 <div id="panels">
 <div><h2>Ready queue</h2><ol id="ready"></ol><h2>Timers</h2><ul id="timers"></ul></div>
-<div><h2>Held</h2><ul id="held"></ul><p class="note">A lock or semaphore is seen through the tasks waiting on it: its holders are shown while someone waits for it.</p></div>
+<div><h2>Held</h2><ul id="held"></ul><p class="note">Each lock and semaphore while a task holds it or waits on it, numbered in the order it was first taken or waited on.</p></div>
 <div><h2>Every task's wait</h2><table><thead><tr><th>task</th><th>state</th><th>waits on</th><th>at</th></tr></thead><tbody id="waits"></tbody></table></div>
 </div>
 <div id="tip"></div>
@@ -132,9 +133,13 @@ function stateAt(k){
   var st={}, i;
   for(i=0;i<k;i++){var e=E[i], s=st[e[1]]||(st[e[1]]={});
     if(e[2]==="ready"&&s.s!=="ready")s.readyStep=i+1;
-    s.s=e[2];s.step=i+1;s.waker=e[3];s.wait=e[4];s.where=e[5]||s.where;s.deadline=e[6];s.holders=null}
-  D.holders.forEach(function(h){var s=st[h[1]];if(h[0]<=k&&s&&h[0]>=s.step)s.holders=h});
+    s.s=e[2];s.step=i+1;s.waker=e[3];s.wait=e[4];s.where=e[5]||s.where;s.deadline=e[6];s.on=e[7]}
   return st}
+// the holders of each lock and semaphore after `k` steps: number -> [step, number, kind, ids, more]
+function heldAt(k){
+  var held={};
+  D.holders.forEach(function(h){if(h[0]<=k)held[h[1]]=h});
+  return held}
 function li(list,text){list.appendChild(el("li",{},text))}
 function show(k){
   k=Math.max(0,Math.min(N,k|0));$("scrub").value=k;
@@ -151,12 +156,12 @@ function show(k){
   ids.filter(function(id){return st[id].deadline!=null&&!ENDS[st[id].s]&&st[id].s!=="ready"&&st[id].s!=="running"}).sort(function(a,b){return st[a].deadline-st[b].deadline||a-b}).forEach(function(id){
     li(timers,nameOf(id)+" until "+secs(st[id].deadline)+" ("+st[id].s+")")});
   if(!timers.firstChild)li(timers,"(none)");
-  var groups={};
-  ids.forEach(function(id){var s=st[id], h=s.holders;if(!h||ENDS[s.s])return;
-    var key=s.s+":"+h[2].join(",")+":"+h[3], g=groups[key]||(groups[key]={kind:s.s,h:h,waiting:[]});g.waiting.push(nameOf(id))});
-  Object.keys(groups).forEach(function(key){var g=groups[key], names=g.h[2].map(nameOf);
-    li(held,g.kind+" held by "+(names.length?names.join(", "):"no task")+(g.h[3]?" and "+g.h[3]+" more":"")+"; waiting: "+g.waiting.join(", "))});
-  if(!held.firstChild)li(held,"(nothing waited on is held)");
+  var owned=heldAt(k), waiting={};
+  ids.forEach(function(id){var s=st[id];if(s.on&&!ENDS[s.s]&&s.s!=="ready"&&s.s!=="running")(waiting[s.on]=waiting[s.on]||[]).push(nameOf(id))});
+  Object.keys(owned).map(Number).sort(function(a,b){return a-b}).forEach(function(p){var h=owned[p], names=h[3].map(nameOf);
+    if(!names.length&&!h[4]&&!waiting[p])return;
+    li(held,h[2]+" "+p+" held by "+(names.length?names.join(", "):"no task")+(h[4]?" and "+h[4]+" more":"")+(waiting[p]?"; waiting: "+waiting[p].join(", "):""))});
+  if(!held.firstChild)li(held,"(no lock or semaphore is held or waited on)");
   order.forEach(function(t){var s=st[t.id];if(!s)return;
     var tr=el("tr",e&&e[1]===t.id?{"class":"cur"}:{});
     [t.name,s.s,ENDS[s.s]||s.s==="running"||s.s==="ready"?"":(s.wait||s.s),s.where||""].forEach(function(c){tr.appendChild(el("td",{},c))});

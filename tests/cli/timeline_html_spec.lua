@@ -54,6 +54,28 @@ local function dump_dom(dir, fragment)
   return chromium(dir, "--dump-dom " .. support.quote("file://" .. dir .. "/page.html" .. fragment))
 end
 
+-- A lock taken by `holder` at once and queued on by `waiter` half a second later.
+local LOCKED = [[
+local lk = asched.lock()
+local holder = asched.spawn(function() local g <close> = lk:acquire() asched.sleep(1) end)
+holder.name = "holder"
+asched.sleep(0.5)
+local waiter = asched.spawn(function() local g <close> = lk:acquire() end)
+waiter.name = "waiter"
+asched.gather({holder, waiter})
+]]
+
+-- Writes the page of LOCKED; returns its data and its directory.
+local function locked_page()
+  local r = support.run({options = {"--virtual-time", "--timeline=page.html"}, script = LOCKED, keep = true})
+  assert.equal(0, r.status, support.describe(r))
+  return data_of(assert(support.read(r.dir .. "/page.html"))), r.dir
+end
+
+local function held_panel(dom)
+  return assert(dom:match('<ul id="held">(.-)</ul>'), "no held panel in the page")
+end
+
 local function ready_queue(dom)
   return assert(dom:match('<ol id="ready">(.-)</ol>'), "no ready queue in the page")
 end
@@ -111,6 +133,29 @@ describe("--timeline=FILE.html", function()
     assert.is_true(slept and waited_on_semaphore)
     -- the semaphore section: its waiters see who holds the permits
     assert.is_true(#data.holders > 0)
+  end)
+
+  it("logs who holds each lock from step to step, waited on or not, and which one each waiter waits on", function()
+    local data, dir = locked_page()
+    support.remove(dir)
+    local names = {}
+    for _, pair in ipairs(data.names) do names[pair[1]] = pair[2] end
+    local seen = {}
+    for _, h in ipairs(data.holders) do
+      assert.equal(1, h[2])
+      assert.equal("lock", h[3])
+      local who = {}
+      for _, id in ipairs(h[4]) do who[#who + 1] = names[id] end
+      seen[#seen + 1] = table.concat(who, ",")
+    end
+    -- taken before anyone waits, handed straight to the waiter, let go
+    assert.same({"holder", "waiter", ""}, seen)
+    local waited
+    for _, e in ipairs(data.events) do
+      if e[3] == "lock" then waited = e end
+    end
+    assert.equal("waiter", names[waited[2]])
+    assert.equal(1, waited[8])
   end)
 
   it("writes JSON no script element can end early", function()
@@ -181,6 +226,25 @@ asched.sleep(2)]]})
       assert.matches("^<li>task%-1 ", first)
       assert.matches("^<li>task%-2 [^<]*</li><li>task%-3 [^<]*</li><li>task%-4 ", later)
       assert.matches("step 7 of %d+", at_step)
+    end)
+
+    it("shows a lock's holder before anyone waits, then its waiter, whom it is handed to, then nothing", function()
+      need_chromium()
+      local data, dir = locked_page()
+      local taken = data.holders[1][1]
+      local queued
+      for i, e in ipairs(data.events) do
+        if e[3] == "lock" then queued = i end
+      end
+      local at_taken = held_panel(dump_dom(dir, "#step=" .. taken))
+      local at_queued = held_panel(dump_dom(dir, "#step=" .. queued))
+      local at_handed = held_panel(dump_dom(dir, "#step=" .. data.holders[2][1]))
+      local at_end = held_panel(dump_dom(dir, "#step=" .. #data.events))
+      support.remove(dir)
+      assert.equal("<li>lock 1 held by holder</li>", at_taken)
+      assert.equal("<li>lock 1 held by holder; waiting: waiter</li>", at_queued)
+      assert.equal("<li>lock 1 held by waiter</li>", at_handed)
+      assert.equal("<li>(no lock or semaphore is held or waited on)</li>", at_end)
     end)
 
     it("takes a screenshot that is not blank", function()
