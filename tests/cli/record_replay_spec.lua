@@ -152,6 +152,27 @@ describe("--replay", function()
     end
   end)
 
+  it("draws the recorded run's replay page when it runs with --timeline=FILE.html", function()
+    -- The page's data, with the run's own folder (in each wait's line) named DIR.
+    local function page_data(options)
+      local r = support.run({script = SLEEPERS, options = options, keep = true})
+      local html = support.read(dir .. "/page.html")
+      support.remove(r.dir)
+      assert.equal(0, r.status, support.describe(r))
+      local data = assert(html:match("\nvar D=(.-);\n%(function%(%)"), "no data in the page")
+      return (data:gsub(r.dir:gsub("%p", "%%%0"), "DIR"))
+    end
+    local page = "--timeline=" .. dir .. "/page.html"
+    local fifo = page_data({"--virtual-time", page})
+    local recorded
+    for seed = 1, 50 do
+      recorded = page_data({"--virtual-time", "--seed", tostring(seed), "--record", dir .. "/rec.jsonl", page})
+      if recorded ~= fifo then break end
+    end
+    assert.are_not.equal(fifo, recorded)
+    assert.equal(recorded, page_data({"--virtual-time", "--replay", dir .. "/rec.jsonl", page}))
+  end)
+
   it("stops at the first divergent step when two spawns are swapped", function()
     record_racy(racy())
     local r = run(racy('"b", "a", "c", "d"'), {"--replay", dir .. "/rec.jsonl"})
