@@ -34,6 +34,7 @@ typedef struct event {
  * `site` is only compared, never followed (the primitive may be gone). */
 typedef struct primitive {
   const as_wait_site *site;
+  const char *kind;     /* "lock", "semaphore": its wait type's static name */
   uint32_t ids[HOLDERS_KEPT];
   int n;                /* -1: not logged yet */
   lua_Integer more;
@@ -104,7 +105,7 @@ static void log_holders(lua_State *L, timeline *tl, const primitive *p) {
   lua_rawseti(L, -2, 1);
   lua_pushinteger(L, (lua_Integer)(p - tl->prims) + 1);
   lua_rawseti(L, -2, 2);
-  lua_pushstring(L, p->site->type->timeline);
+  lua_pushstring(L, p->kind);
   lua_rawseti(L, -2, 3);
   lua_createtable(L, p->n, 0);
   for (k = 0; k < p->n; k++) {
@@ -136,6 +137,7 @@ static primitive *primitive_at(timeline *tl, const as_wait_site *site) {
   p = &tl->prims[tl->nprims++];
   memset(p, 0, sizeof *p);
   p->site = site;
+  p->kind = site->type->timeline;
   p->n = -1;
   return p;
 }

@@ -158,6 +158,24 @@ describe("--timeline=FILE.html", function()
     assert.equal(1, waited[8])
   end)
 
+  it("logs a lock collected while held (its guard never closed) as let go", function()
+    local r = support.run({options = {"--virtual-time", "--timeline=page.html"}, keep = true, script = [[
+local lk = asched.lock()
+asched.spawn(function() lk:acquire() end):await()     -- ends holding it
+lk = nil
+collectgarbage()
+collectgarbage()
+asched.sleep(1)
+]]})
+    local html = support.read(r.dir .. "/page.html")
+    support.remove(r.dir)
+    assert.equal(0, r.status, support.describe(r))
+    local holders = data_of(html).holders
+    assert.equal(2, #holders)
+    assert.same({1, "lock", {2}, 0}, {holders[1][2], holders[1][3], holders[1][4], holders[1][5]})
+    assert.same({1, "lock", {}, 0}, {holders[2][2], holders[2][3], holders[2][4], holders[2][5]})
+  end)
+
   it("writes JSON no script element can end early", function()
     local r = support.run({options = {"--virtual-time", "--timeline=page.html"}, keep = true,
                            script = [[local t = asched.spawn(function() asched.sleep(1) end)
