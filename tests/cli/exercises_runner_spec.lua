@@ -10,12 +10,7 @@ local quote = support.quote
 local root = here .. "../../"
 local build = support.asched:match("^(.*)/[^/]*$") or "."
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  p:close()
-  return out
-end
+local sh = support.sh
 
 local checks = {}
 for name in sh("ls -1 " .. quote(root .. "exercises/checks")):gmatch("[^\n]+") do

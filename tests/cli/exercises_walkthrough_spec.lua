@@ -21,12 +21,7 @@ local WAIT = 60                -- seconds for any one thing to show on the scree
 local started = os.time()      -- again when the tests start (busted may load files long before)
 local RULE = string.rep("─", 60)   -- what watch prints before each check's report
 
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  p:close()
-  return out
-end
+local sh = support.sh
 
 -- The exercises, in order, from the checkout.
 local exercises = {}

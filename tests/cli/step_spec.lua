@@ -157,12 +157,7 @@ describe("asched --step", function()
     local dir = support.tmpdir()
     support.write(dir .. "/script.lua", SCRIPT)
     local tmux   -- a private tmux server per session, so none waits for another's end
-    local function sh(cmd)
-      local p = assert(io.popen(cmd .. " 2>&1"))
-      local out = p:read("a")
-      p:close()
-      return out
-    end
+    local sh = support.sh
     local function screen() return sh(tmux .. "capture-pane -p -J -S - -t stepper") end
     local function wait_for(text)
       for _ = 1, 200 do

@@ -32,6 +32,12 @@ local function capture(cmd)
   return out
 end
 
+-- Runs a shell command; returns what it printed, stdout and stderr together
+-- (the tmux-driven specs read panes and send keys with it).
+function support.sh(cmd)
+  return capture(cmd .. " 2>&1")
+end
+
 -- A fresh directory for one run's script, output and marker files.
 function support.tmpdir()
   local dir = capture("mktemp -d"):gsub("%s+$", "")

@@ -1,16 +1,9 @@
 -- The REPL as a person uses it: asched runs in a tmux pane (a real pseudo-
 -- terminal); the specs type into it and read the screen. Every step waits
 -- for what it expects to appear (never a fixed sleep), with a time limit.
-local asched_bin = assert(os.getenv("ASCHED"), "set ASCHED to the asched program")
-
-local function sh(cmd)
-  local p = assert(io.popen(cmd .. " 2>&1"))
-  local out = p:read("a")
-  p:close()
-  return out
-end
-
-local function quote(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
+local support = dofile(debug.getinfo(1, "S").source:match("^@(.-)[^/]*$") .. "../cli/support.lua")
+local asched_bin = support.asched
+local sh, quote = support.sh, support.quote
 
 local session_count = 0
 
